@@ -1,0 +1,51 @@
+# Everything the project needs is installed from here into .venv, pinned by constraints.txt.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install serve test test-embedded test-external check lint format lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+## Start the server (embedded PostgreSQL unless DATABASE_URL is set).
+serve: install
+	$(BIN)/okrledger serve
+
+## The whole test suite, on whatever DATABASE_URL says (embedded PostgreSQL when unset).
+test: install
+	$(BIN)/python -m pytest
+
+test-embedded: install
+	env -u DATABASE_URL $(BIN)/python -m pytest
+
+test-external: install
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
+
+## Lint, format check, types and layer contracts.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Re-pin every dependency after changing pyproject.toml.
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet --upgrade pip
+	.lockvenv/bin/pip install --quiet '.[dev]'
+	.lockvenv/bin/pip freeze --exclude okrledger > constraints.txt
+	rm -rf .lockvenv
+
+clean:
+	rm -rf $(VENV) build *.egg-info

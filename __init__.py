@@ -1,0 +1,1 @@
+"""okrledger: event-sourced, multi-tenant OKRs and KPIs over GraphQL."""
