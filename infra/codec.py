@@ -1,0 +1,68 @@
+"""Domain events <-> stored JSON, with eventsourcing's Mapper and JSONTranscoder.
+
+Every Enum a domain module lists in its `ENUMS` tuple gets a transcoding, so
+events round-trip to equal objects.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from datetime import date
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    Transcoding,
+    UUIDAsHex,
+)
+
+import okrledger.domain
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EnumAsName(Transcoding):
+    def __init__(self, enum: type[Enum]) -> None:
+        self.type = enum
+        self.name = f"enum:{enum.__name__}"
+        self._enum = enum
+
+    def encode(self, obj: Enum) -> str:
+        return obj.name
+
+    def decode(self, data: str) -> Enum:
+        return self._enum[data]
+
+
+def domain_enums() -> list[type[Enum]]:
+    found: dict[str, type[Enum]] = {}
+    for module_info in pkgutil.iter_modules(okrledger.domain.__path__):
+        module = importlib.import_module(f"okrledger.domain.{module_info.name}")
+        for enum in getattr(module, "ENUMS", ()):
+            found[enum.__name__] = enum
+    return list(found.values())
+
+
+@cache
+def mapper() -> Mapper[Any]:
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
+        transcoder.register(transcoding)
+    for enum in domain_enums():
+        transcoder.register(EnumAsName(enum))
+    return Mapper(transcoder=transcoder)

@@ -1,0 +1,86 @@
+"""The asyncpg pool and the unit of work: the only way the application talks to PostgreSQL.
+
+Every transaction sets the tenant with `set_config(..., true)`, which is
+transaction-local, so a connection back in the pool carries no tenant and the
+Row-Level Security policies show nothing until the next unit of work sets one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import asyncpg
+
+APP_ROLE = "okrledger_app"
+TENANT_SETTING = "okrledger.tenant_id"
+_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class InvalidTenant(ValueError):
+    """A tenant id must be a lowercase slug (letters, digits, '-', '_'), at most 63 characters."""
+
+
+def check_tenant_id(tenant_id: str) -> str:
+    if not _TENANT_ID.match(tenant_id):
+        raise InvalidTenant(f"invalid tenant id {tenant_id!r}: use a lowercase slug")
+    return tenant_id
+
+
+def app_dsn(owner_dsn: str, password: str | None = None) -> str:
+    """The owner's DSN with the user swapped for the application role."""
+    parts = urlsplit(owner_dsn)
+    host = parts.netloc.rpartition("@")[2]
+    credentials = APP_ROLE if password is None else f"{APP_ROLE}:{quote(password, safe='')}"
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}"))
+
+
+Connection = asyncpg.Connection  # re-exported for infra modules only
+
+
+class Database:
+    """A pool of connections as the application role, handing out tenant-scoped transactions."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 10) -> Database:
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            server_settings={"application_name": "okrledger"},
+        )
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    @asynccontextmanager
+    async def transaction(
+        self, tenant_id: str, *, readonly: bool = False
+    ) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction with the tenant set for Row-Level Security; commits on success."""
+        check_tenant_id(tenant_id)
+        async with self.pool.acquire() as connection:
+            async with connection.transaction(readonly=readonly):
+                await connection.execute(
+                    "SELECT set_config($1, $2, true)", TENANT_SETTING, tenant_id
+                )
+                yield connection
+
+    async def ping(self) -> bool:
+        try:
+            async with self.pool.acquire(timeout=2) as connection:
+                return bool(await connection.fetchval("SELECT true", timeout=2))
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        """A tenant-less read (e.g. schema state); RLS shows no tenant rows here."""
+        async with self.pool.acquire() as connection:
+            return await connection.fetchval(query, *args)

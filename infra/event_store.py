@@ -1,0 +1,322 @@
+"""The event store on asyncpg: one append-only log per tenant.
+
+Positions are assigned under the tenant's row in `tenant_heads`, locked until
+commit, so within a tenant they are gap-free and in commit order; tenants
+append in parallel. Optimistic concurrency is the primary key
+(tenant_id, stream_id, version): a second writer at the same version fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+from uuid import UUID, uuid4
+
+import asyncpg
+import orjson
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+
+from okrledger.infra.codec import mapper
+from okrledger.infra.db import Database
+from okrledger.services.errors import AlreadyClaimed, VersionConflict
+from okrledger.services.ports import Appended, Claim, Claimed, CommandContext
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as stored, with its place in the tenant's log and its metadata."""
+
+    tenant_id: str
+    stream_id: UUID
+    version: int
+    position: int
+    event_id: UUID
+    stream_type: str
+    event_type: str
+    topic: str
+    payload: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    command_id: str
+    correlation_id: str | None
+    reason: str | None
+
+    def domain_event(self) -> Aggregate.Event:
+        stored = StoredEvent(self.stream_id, self.version, self.topic, self.payload.encode())
+        return cast(Aggregate.Event, mapper().to_domain_event(stored))
+
+
+# Runs inside the append transaction, after the events are inserted (inline projections).
+AppendHook = Callable[[asyncpg.Connection, Sequence[RecordedEvent]], Awaitable[None]]
+
+_COLUMNS = (
+    "tenant_id, stream_id, version, position, event_id, stream_type, event_type, topic,"
+    " payload::text AS payload, occurred_at, recorded_at, actor, command_id, correlation_id,"
+    " reason"
+)
+
+_INSERT_EVENTS = f"""
+INSERT INTO events (tenant_id, stream_id, version, position, event_id, stream_type,
+                    event_type, topic, payload, occurred_at, actor, command_id,
+                    correlation_id, reason)
+SELECT $1, $2, e.version, e.position, e.event_id, $3, e.event_type, e.topic, e.payload::jsonb,
+       e.occurred_at, $4, $5, $6, $7
+FROM unnest($8::int[], $9::bigint[], $10::uuid[], $11::text[], $12::text[], $13::text[],
+            $14::timestamptz[])
+     AS e(version, position, event_id, event_type, topic, payload, occurred_at)
+RETURNING {_COLUMNS}
+"""
+
+
+class PostgresEventStore:
+    def __init__(
+        self, database: Database, *, hooks: Sequence[AppendHook] = (), snapshot_every: int = 200
+    ) -> None:
+        self._db = database
+        self._hooks = list(hooks)
+        self.snapshot_every = snapshot_every
+
+    def add_hook(self, hook: AppendHook) -> None:
+        self._hooks.append(hook)
+
+    async def append(
+        self,
+        context: CommandContext,
+        events: Sequence[Aggregate.Event],
+        *,
+        claims: Sequence[Claim] = (),
+        snapshot: Aggregate.Snapshot | None = None,
+    ) -> Appended:
+        """Append one stream's new events atomically, or nothing.
+
+        Raises VersionConflict when another writer got there first and
+        AlreadyClaimed when a unique key is taken. A command id seen before
+        returns that command's first outcome and appends nothing.
+        """
+        if not events:
+            raise ValueError("nothing to append")
+        stream_id = events[0].originator_id
+        if any(e.originator_id != stream_id for e in events):
+            raise ValueError("one append writes to one stream")
+        stored = [mapper().to_stored_event(e) for e in events]
+        stream_type = _stream_type(events[0])
+        try:
+            async with self._db.transaction(context.tenant_id) as connection:
+                last = await connection.fetchval(
+                    """INSERT INTO tenant_heads AS h (tenant_id, position) VALUES ($1, $2)
+                       ON CONFLICT (tenant_id) DO UPDATE SET position = h.position + $2
+                       RETURNING position""",
+                    context.tenant_id,
+                    len(stored),
+                )
+                first = last - len(stored) + 1
+                new_version = stored[-1].originator_version
+                recorded_command = await connection.fetchval(
+                    """INSERT INTO commands (tenant_id, command_id, stream_id, version, position)
+                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true""",
+                    context.tenant_id,
+                    context.command_id,
+                    stream_id,
+                    new_version,
+                    last,
+                )
+                if not recorded_command:
+                    raise _SeenBefore
+                rows = await connection.fetch(
+                    _INSERT_EVENTS,
+                    context.tenant_id,
+                    stream_id,
+                    stream_type,
+                    context.actor,
+                    context.command_id,
+                    context.correlation_id,
+                    context.reason,
+                    [s.originator_version for s in stored],
+                    list(range(first, last + 1)),
+                    [uuid4() for _ in stored],
+                    [type(e).__name__ for e in events],
+                    [s.topic for s in stored],
+                    [s.state.decode() for s in stored],
+                    [e.timestamp for e in events],
+                )
+                if claims:
+                    await _insert_claims(connection, context.tenant_id, stream_id, claims)
+                if snapshot is not None:
+                    await _insert_snapshot(connection, context.tenant_id, snapshot)
+                recorded = [RecordedEvent(**dict(row)) for row in rows]
+                for hook in self._hooks:
+                    await hook(connection, recorded)
+        except _SeenBefore:
+            outcome = await self.outcome(context.tenant_id, context.command_id)
+            assert outcome is not None, "a command seen before has an outcome"
+            return outcome
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "events_pkey":
+                raise VersionConflict(stream_id, stored[0].originator_version - 1) from None
+            raise
+        return Appended(stream_id, new_version, last)
+
+    async def outcome(self, tenant_id: str, command_id: str) -> Appended | None:
+        """The first outcome of a command id, if it was ever handled."""
+        async with self._db.transaction(tenant_id, readonly=True) as connection:
+            row = await connection.fetchrow(
+                "SELECT stream_id, version, position FROM commands"
+                " WHERE tenant_id = $1 AND command_id = $2",
+                tenant_id,
+                command_id,
+            )
+        if row is None:
+            return None
+        return Appended(row["stream_id"], row["version"], row["position"], duplicate=True)
+
+    async def load(
+        self,
+        tenant_id: str,
+        stream_id: UUID,
+        *,
+        until_version: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Aggregate | None:
+        """The aggregate rebuilt from its latest usable snapshot and the events after it."""
+        async with self._db.transaction(tenant_id, readonly=True) as connection:
+            snapshot_row = None
+            if until_time is None:
+                snapshot_row = await connection.fetchrow(
+                    """SELECT version, topic, payload::text AS payload FROM snapshots
+                       WHERE tenant_id = $1 AND stream_id = $2 AND version <= $3
+                       ORDER BY version DESC LIMIT 1""",
+                    tenant_id,
+                    stream_id,
+                    until_version if until_version is not None else 2**31 - 1,
+                )
+            after = snapshot_row["version"] if snapshot_row else 0
+            rows = await connection.fetch(
+                """SELECT version, topic, payload::text AS payload FROM events
+                   WHERE tenant_id = $1 AND stream_id = $2 AND version > $3
+                     AND ($4::int IS NULL OR version <= $4)
+                     AND ($5::timestamptz IS NULL OR recorded_at <= $5)
+                   ORDER BY version""",
+                tenant_id,
+                stream_id,
+                after,
+                until_version,
+                until_time,
+            )
+        aggregate: Any = None
+        if snapshot_row is not None:
+            aggregate = _to_domain(stream_id, snapshot_row).mutate(None)
+        for row in rows:
+            aggregate = _to_domain(stream_id, row).mutate(aggregate)
+        return cast(Aggregate | None, aggregate)
+
+    async def read_stream(
+        self,
+        tenant_id: str,
+        stream_id: UUID,
+        *,
+        until_version: int | None = None,
+        until_time: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        async with self._db.transaction(tenant_id, readonly=True) as connection:
+            rows = await connection.fetch(
+                f"""SELECT {_COLUMNS} FROM events
+                    WHERE tenant_id = $1 AND stream_id = $2
+                      AND ($3::int IS NULL OR version <= $3)
+                      AND ($4::timestamptz IS NULL OR recorded_at <= $4)
+                    ORDER BY version""",
+                tenant_id,
+                stream_id,
+                until_version,
+                until_time,
+            )
+        return [RecordedEvent(**dict(row)) for row in rows]
+
+    async def read_log(
+        self, tenant_id: str, *, after_position: int = 0, limit: int = 1000
+    ) -> list[RecordedEvent]:
+        """The tenant's events after a position, in position (= commit) order."""
+        async with self._db.transaction(tenant_id, readonly=True) as connection:
+            rows = await connection.fetch(
+                f"""SELECT {_COLUMNS} FROM events
+                    WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3""",
+                tenant_id,
+                after_position,
+                limit,
+            )
+        return [RecordedEvent(**dict(row)) for row in rows]
+
+    async def head(self, tenant_id: str) -> int:
+        """The tenant's latest position (0 before its first event)."""
+        async with self._db.transaction(tenant_id, readonly=True) as connection:
+            position = await connection.fetchval(
+                "SELECT position FROM tenant_heads WHERE tenant_id = $1", tenant_id
+            )
+        return int(position or 0)
+
+    async def claimed(self, tenant_id: str, scope: str, keys: Sequence[str]) -> dict[str, Claimed]:
+        async with self._db.transaction(tenant_id, readonly=True) as connection:
+            rows = await connection.fetch(
+                """SELECT key, stream_id, data::text AS data FROM claims
+                   WHERE tenant_id = $1 AND scope = $2 AND key = ANY($3::text[])""",
+                tenant_id,
+                scope,
+                list(keys),
+            )
+        return {
+            row["key"]: Claimed(row["key"], row["stream_id"], orjson.loads(row["data"]))
+            for row in rows
+        }
+
+
+class _SeenBefore(Exception):
+    pass
+
+
+def _stream_type(event: Aggregate.Event) -> str:
+    qualname = type(event).__qualname__
+    return qualname.split(".")[0] if "." in qualname else type(event).__module__.rsplit(".")[-1]
+
+
+def _to_domain(stream_id: UUID, row: asyncpg.Record) -> Any:
+    stored = StoredEvent(stream_id, row["version"], row["topic"], row["payload"].encode())
+    return mapper().to_domain_event(stored)
+
+
+async def _insert_claims(
+    connection: asyncpg.Connection, tenant_id: str, stream_id: UUID, claims: Sequence[Claim]
+) -> None:
+    taken = await connection.fetch(
+        """INSERT INTO claims (tenant_id, scope, key, stream_id, data)
+           SELECT $1, c.scope, c.key, $2, c.data::jsonb
+           FROM unnest($3::text[], $4::text[], $5::text[]) AS c(scope, key, data)
+           ON CONFLICT DO NOTHING RETURNING scope, key""",
+        tenant_id,
+        stream_id,
+        [c.scope for c in claims],
+        [c.key for c in claims],
+        [orjson.dumps(c.data, default=str).decode() for c in claims],
+    )
+    if len(taken) != len(claims):
+        won = {(r["scope"], r["key"]) for r in taken}
+        lost = next(c for c in claims if (c.scope, c.key) not in won)
+        raise AlreadyClaimed(lost.scope, lost.key)
+
+
+async def _insert_snapshot(
+    connection: asyncpg.Connection, tenant_id: str, snapshot: Aggregate.Snapshot
+) -> None:
+    stored = mapper().to_stored_event(snapshot)
+    await connection.execute(
+        """INSERT INTO snapshots (tenant_id, stream_id, version, topic, payload)
+           VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT DO NOTHING""",
+        tenant_id,
+        snapshot.originator_id,
+        snapshot.originator_version,
+        get_topic(type(snapshot)),
+        stored.state.decode(),
+    )

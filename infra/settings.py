@@ -1,0 +1,35 @@
+"""Configuration, from environment variables (prefix-free names, as documented in the README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(
+        default=None,
+        description="Owner connection to PostgreSQL >= 15; unset means an embedded server.",
+    )
+    app_database_url: str | None = Field(
+        default=None,
+        description="Connection as the non-owner application role; derived from DATABASE_URL "
+        "(user okrledger_app) when unset.",
+    )
+    app_db_password: str | None = Field(
+        default=None, description="Password given to the okrledger_app role by migrations."
+    )
+    data_dir: Path = Field(
+        default=Path(".okrledger"),
+        validation_alias="OKRLEDGER_DATA_DIR",
+        description="Where the embedded PostgreSQL and the development signing key live.",
+    )
+    host: str = Field(default="127.0.0.1", validation_alias="OKRLEDGER_HOST")
+    port: int = Field(default=8000, validation_alias="OKRLEDGER_PORT")
+    pool_min_size: int = Field(default=2, validation_alias="OKRLEDGER_POOL_MIN")
+    pool_max_size: int = Field(default=10, validation_alias="OKRLEDGER_POOL_MAX")
+    log_level: str = Field(default="INFO", validation_alias="OKRLEDGER_LOG_LEVEL")

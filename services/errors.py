@@ -1,0 +1,34 @@
+"""Refusals that come from the write path itself rather than from a business rule."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from okrledger.domain.errors import DomainError
+
+
+class VersionConflict(DomainError):
+    """Someone else changed the stream first; reload and try again."""
+
+    code = "VERSION_CONFLICT"
+
+    def __init__(self, stream_id: UUID, expected: int | None, actual: int | None = None) -> None:
+        detail = f"; it is now at version {actual}" if actual is not None else ""
+        super().__init__(
+            f"{stream_id} was changed by someone else (expected version {expected}{detail})",
+            field="expectedVersion",
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class AlreadyClaimed(DomainError):
+    """A unique key (a cycle name, a KPI key) is already taken in this tenant."""
+
+    code = "ALREADY_EXISTS"
+
+    def __init__(self, scope: str, key: str) -> None:
+        super().__init__(f"{scope} {key!r} already exists", field=scope)
+        self.scope = scope
+        self.key = key

@@ -1,0 +1,71 @@
+"""What services need from infrastructure, as small Protocols that infra implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who issues a command, in which tenant, and why: stored as each event's metadata."""
+
+    tenant_id: str
+    actor: str
+    command_id: str
+    correlation_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A unique key within a tenant (a cycle name, a KPI key, a reading id) held by a stream."""
+
+    scope: str
+    key: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Appended:
+    """The outcome of a command: the stream's new version and the tenant position reached."""
+
+    stream_id: UUID
+    version: int
+    position: int
+    duplicate: bool = False
+
+
+class EventStore(Protocol):
+    async def append(
+        self,
+        context: CommandContext,
+        events: Sequence[Aggregate.Event],
+        *,
+        claims: Sequence[Claim] = (),
+        snapshot: Aggregate.Snapshot | None = None,
+    ) -> Appended: ...
+
+    async def load(
+        self,
+        tenant_id: str,
+        stream_id: UUID,
+        *,
+        until_version: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Aggregate | None: ...
+
+    async def claimed(self, tenant_id: str, scope: str, keys: Sequence[str]) -> dict[str, Claimed]:
+        ...
+
+
+@dataclass(frozen=True)
+class Claimed:
+    key: str
+    stream_id: UUID
+    data: dict[str, Any]

@@ -1,0 +1,81 @@
+"""Shared fixtures: one PostgreSQL per test session, a fresh tenant per test.
+
+With DATABASE_URL set, the session creates (and finally drops) a private
+database on that server; without it, an embedded PostgreSQL is started in a
+temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from okrledger.infra.db import Database, app_dsn
+from okrledger.infra.embedded_pg import EmbeddedPostgres
+from okrledger.infra.event_store import PostgresEventStore
+from okrledger.infra.migrations.runner import migrate
+
+
+def _with_database(dsn: str, database: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> Iterator[str]:
+    """A DSN, as the owner, of the PostgreSQL server the suite runs against."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    with tempfile.TemporaryDirectory(prefix="okrl-") as folder:
+        with EmbeddedPostgres(Path(folder)) as dsn:
+            yield dsn
+
+
+@pytest.fixture(scope="session")
+async def owner_dsn(server_dsn: str) -> AsyncIterator[str]:
+    """A fresh database for this session, migrated, as its owner."""
+    name = f"okrledger_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = _with_database(server_dsn, name)
+    await migrate(dsn)
+    yield dsn
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def database(owner_dsn: str) -> AsyncIterator[Database]:
+    """The application's pool, connected as the non-owner application role."""
+    db = await Database.connect(app_dsn(owner_dsn), min_size=1, max_size=30)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def other_tenant() -> str:
+    return f"o-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def store(database: Database) -> PostgresEventStore:
+    return PostgresEventStore(database)
