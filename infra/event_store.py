@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import orjson
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, CanMutateAggregate, Snapshot
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
@@ -87,10 +87,10 @@ class PostgresEventStore:
     async def append(
         self,
         context: CommandContext,
-        events: Sequence[Aggregate.Event],
+        events: Sequence[CanMutateAggregate[UUID]],
         *,
         claims: Sequence[Claim] = (),
-        snapshot: Aggregate.Snapshot | None = None,
+        snapshot: Snapshot | None = None,
     ) -> Appended:
         """Append one stream's new events atomically, or nothing.
 
@@ -277,7 +277,7 @@ class _SeenBefore(Exception):
     pass
 
 
-def _stream_type(event: Aggregate.Event) -> str:
+def _stream_type(event: CanMutateAggregate[UUID]) -> str:
     qualname = type(event).__qualname__
     return qualname.split(".")[0] if "." in qualname else type(event).__module__.rsplit(".")[-1]
 
@@ -308,7 +308,7 @@ async def _insert_claims(
 
 
 async def _insert_snapshot(
-    connection: asyncpg.Connection, tenant_id: str, snapshot: Aggregate.Snapshot
+    connection: asyncpg.Connection, tenant_id: str, snapshot: Snapshot
 ) -> None:
     stored = mapper().to_stored_event(snapshot)
     await connection.execute(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, CanMutateAggregate, Snapshot
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,10 @@ class EventStore(Protocol):
     async def append(
         self,
         context: CommandContext,
-        events: Sequence[Aggregate.Event],
+        events: Sequence[CanMutateAggregate[UUID]],
         *,
         claims: Sequence[Claim] = (),
-        snapshot: Aggregate.Snapshot | None = None,
+        snapshot: Snapshot | None = None,
     ) -> Appended: ...
 
     async def load(
@@ -60,8 +60,13 @@ class EventStore(Protocol):
         until_time: datetime | None = None,
     ) -> Aggregate | None: ...
 
-    async def claimed(self, tenant_id: str, scope: str, keys: Sequence[str]) -> dict[str, Claimed]:
-        ...
+    async def outcome(self, tenant_id: str, command_id: str) -> Appended | None: ...
+
+    async def head(self, tenant_id: str) -> int: ...
+
+    async def claimed(
+        self, tenant_id: str, scope: str, keys: Sequence[str]
+    ) -> dict[str, Claimed]: ...
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,11 @@ def server_dsn() -> Iterator[str]:
     if external:
         yield external
         return
-    with tempfile.TemporaryDirectory(prefix="okrl-") as folder:
-        with EmbeddedPostgres(Path(folder)) as dsn:
-            yield dsn
+    with (
+        tempfile.TemporaryDirectory(prefix="okrl-") as folder,
+        EmbeddedPostgres(Path(folder)) as dsn,
+    ):
+        yield dsn
 
 
 @pytest.fixture(scope="session")

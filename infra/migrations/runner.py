@@ -49,7 +49,10 @@ async def migrate(owner_dsn: str, *, app_password: str | None = None) -> list[in
                        name text NOT NULL,
                        applied_at timestamptz NOT NULL DEFAULT now())"""
             )
-            done = {r["version"] for r in await connection.fetch("SELECT version FROM schema_migrations")}
+            done = {
+                r["version"]
+                for r in await connection.fetch("SELECT version FROM schema_migrations")
+            }
             applied = []
             for migration in available_migrations():
                 if migration.version in done:
@@ -96,5 +99,7 @@ async def pending_on(connection: asyncpg.Connection) -> list[int]:
     exists = await connection.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     done: set[int] = set()
     if exists:
-        done = {r["version"] for r in await connection.fetch("SELECT version FROM schema_migrations")}
+        done = {
+            r["version"] for r in await connection.fetch("SELECT version FROM schema_migrations")
+        }
     return [m.version for m in available_migrations() if m.version not in done]

@@ -147,7 +147,9 @@ async def test_the_application_role_is_not_the_owner_and_cannot_bypass_rls(
 
 
 @pytest.mark.parametrize("bad", ["", "Acme", "a b", "x" * 64, "'; drop table events; --"])
-async def test_a_malformed_tenant_id_is_refused_before_any_sql(database: Database, bad: str) -> None:
+async def test_a_malformed_tenant_id_is_refused_before_any_sql(
+    database: Database, bad: str
+) -> None:
     with pytest.raises(InvalidTenant):
         async with database.transaction(bad):
             pass

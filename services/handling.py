@@ -1,0 +1,136 @@
+"""Running one command against one aggregate: load, decide, append.
+
+Idempotency: a command id seen before returns its first outcome and runs
+nothing. Concurrency: without an expected version a conflict is retried a few
+times on a fresh load; with one, the conflict is the caller's answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from okrledger.domain.errors import NotFound
+from okrledger.services.errors import VersionConflict
+from okrledger.services.ports import Appended, Claim, CommandContext, EventStore
+
+A = TypeVar("A", bound=Aggregate)
+
+MAX_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[A]):
+    """The aggregate after the command, its version, and the tenant position reached."""
+
+    aggregate: A
+    version: int
+    position: int
+    duplicate: bool = False
+
+
+class Handler:
+    """Loads aggregates from the event store and appends what commands decide."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    async def find(self, tenant_id: str, kind: type[A], stream_id: UUID) -> A | None:
+        aggregate = await self.store.load(tenant_id, stream_id)
+        if aggregate is None or not isinstance(aggregate, kind):
+            return None
+        return aggregate
+
+    async def get(self, tenant_id: str, kind: type[A], stream_id: UUID) -> A:
+        aggregate = await self.find(tenant_id, kind, stream_id)
+        if aggregate is None:
+            raise NotFound(f"{kind.__name__} {stream_id} not found", field="id")
+        return aggregate
+
+    async def create(
+        self,
+        context: CommandContext,
+        kind: type[A],
+        build: Callable[[], A],
+        *,
+        claims: Sequence[Claim] = (),
+    ) -> Outcome[A]:
+        """Append a new aggregate's creation events (and claim its unique keys)."""
+        seen = await self._seen(context, kind)
+        if seen is not None:
+            return seen
+        aggregate = build()
+        appended = await self.store.append(context, aggregate.collect_events(), claims=claims)
+        return await self._settle(context, kind, aggregate, appended)
+
+    async def update(
+        self,
+        context: CommandContext,
+        kind: type[A],
+        stream_id: UUID,
+        decide: Callable[[A], None],
+        *,
+        expected_version: int | None = None,
+        claims: Callable[[A], Sequence[Claim]] | None = None,
+        snapshot_every: int | None = None,
+    ) -> Outcome[A]:
+        """Run `decide` on the current aggregate and append the events it triggered."""
+        seen = await self._seen(context, kind)
+        if seen is not None:
+            return seen
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            aggregate = await self.get(context.tenant_id, kind, stream_id)
+            if expected_version is not None and aggregate.version != expected_version:
+                raise VersionConflict(stream_id, expected_version, aggregate.version)
+            before = aggregate.version
+            decide(aggregate)
+            events = aggregate.collect_events()
+            if not events:
+                position = await self.store.head(context.tenant_id)
+                return Outcome(aggregate, aggregate.version, position)
+            snapshot = None
+            if snapshot_every and aggregate.version // snapshot_every > before // snapshot_every:
+                snapshot = kind.Snapshot.take(aggregate)
+            try:
+                appended = await self.store.append(
+                    context,
+                    events,
+                    claims=claims(aggregate) if claims else (),
+                    snapshot=snapshot,
+                )
+            except VersionConflict:
+                if expected_version is not None or attempt == MAX_ATTEMPTS:
+                    raise
+                continue
+            return await self._settle(context, kind, aggregate, appended)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _seen(self, context: CommandContext, kind: type[A]) -> Outcome[A] | None:
+        appended = await self.store.outcome(context.tenant_id, context.command_id)
+        if appended is None:
+            return None
+        return await self._replayed(context, kind, appended)
+
+    async def _settle(
+        self, context: CommandContext, kind: type[A], aggregate: A, appended: Appended
+    ) -> Outcome[A]:
+        if appended.duplicate:  # a concurrent retry of the same command won
+            return await self._replayed(context, kind, appended)
+        return Outcome(aggregate, appended.version, appended.position)
+
+    async def _replayed(
+        self, context: CommandContext, kind: type[A], appended: Appended
+    ) -> Outcome[A]:
+        aggregate = await self.store.load(
+            context.tenant_id, appended.stream_id, until_version=appended.version
+        )
+        if not isinstance(aggregate, kind):
+            raise NotFound(
+                f"command {context.command_id} was already used for another kind of change",
+                field="commandId",
+            )
+        return Outcome(aggregate, appended.version, appended.position, duplicate=True)
