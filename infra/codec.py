@@ -18,11 +18,13 @@ from eventsourcing.persistence import (
     DecimalAsStr,
     JSONTranscoder,
     Mapper,
+    StoredEvent,
     Transcoding,
     UUIDAsHex,
 )
 
 import okrledger.domain
+from okrledger.projections.recorded import RecordedEvent
 
 
 class DateAsISO(Transcoding):
@@ -66,3 +68,9 @@ def mapper() -> Mapper[Any]:
     for enum in domain_enums():
         transcoder.register(EnumAsName(enum))
     return Mapper(transcoder=transcoder)
+
+
+def decode(record: RecordedEvent) -> Any:
+    """The domain event object of a recorded event."""
+    stored = StoredEvent(record.stream_id, record.version, record.topic, record.payload.encode())
+    return mapper().to_domain_event(stored)

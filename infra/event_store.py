@@ -9,7 +9,6 @@ append in parallel. Optimistic concurrency is the primary key
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
@@ -22,34 +21,9 @@ from eventsourcing.utils import get_topic
 
 from okrledger.infra.codec import mapper
 from okrledger.infra.db import Database
+from okrledger.projections.recorded import RecordedEvent
 from okrledger.services.errors import AlreadyClaimed, VersionConflict
 from okrledger.services.ports import Appended, Claim, Claimed, CommandContext
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    """An event as stored, with its place in the tenant's log and its metadata."""
-
-    tenant_id: str
-    stream_id: UUID
-    version: int
-    position: int
-    event_id: UUID
-    stream_type: str
-    event_type: str
-    topic: str
-    payload: str
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str
-    command_id: str
-    correlation_id: str | None
-    reason: str | None
-
-    def domain_event(self) -> Aggregate.Event:
-        stored = StoredEvent(self.stream_id, self.version, self.topic, self.payload.encode())
-        return cast(Aggregate.Event, mapper().to_domain_event(stored))
-
 
 # Runs inside the append transaction, after the events are inserted (inline projections).
 AppendHook = Callable[[asyncpg.Connection, Sequence[RecordedEvent]], Awaitable[None]]

@@ -1,0 +1,67 @@
+"""Runs projections: inline in the append transaction, and catching up from the log.
+
+Both paths call the same `Projection.apply` and record the position reached
+in the same transaction as the rows, so a projection applies each event
+exactly once however often a runner crashes and restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from okrledger.infra.codec import decode
+from okrledger.infra.db import Database
+from okrledger.projections.base import Projection
+from okrledger.projections.recorded import RecordedEvent
+
+_ADVANCE = """
+INSERT INTO projection_positions AS p (tenant_id, projection, position)
+SELECT $1, name, $3 FROM unnest($2::text[]) AS name
+ON CONFLICT (tenant_id, projection) DO UPDATE SET position = EXCLUDED.position
+WHERE p.position < EXCLUDED.position
+"""
+
+
+async def apply_records(
+    connection: asyncpg.Connection,
+    projections: Sequence[Projection],
+    records: Sequence[RecordedEvent],
+) -> None:
+    """Apply records (in position order) to every projection and advance their positions."""
+    if not records:
+        return
+    decoded: dict[int, Any] = {}
+    for projection in projections:
+        for record in records:
+            if record.event_type not in projection.handles:
+                continue
+            if record.position not in decoded:
+                decoded[record.position] = decode(record)
+            await projection.apply(connection, record, decoded[record.position])
+    await connection.execute(
+        _ADVANCE, records[0].tenant_id, [p.name for p in projections], records[-1].position
+    )
+
+
+class InlineProjections:
+    """The event store hook that keeps projections current inside each append."""
+
+    def __init__(self, projections: Sequence[Projection]) -> None:
+        self.projections = list(projections)
+
+    async def __call__(
+        self, connection: asyncpg.Connection, records: Sequence[RecordedEvent]
+    ) -> None:
+        await apply_records(connection, self.projections, records)
+
+
+async def positions(database: Database, tenant_id: str) -> dict[str, int]:
+    async with database.transaction(tenant_id, readonly=True) as connection:
+        rows = await connection.fetch(
+            "SELECT projection, position FROM projection_positions WHERE tenant_id = $1",
+            tenant_id,
+        )
+    return {row["projection"]: row["position"] for row in rows}
