@@ -1,0 +1,66 @@
+"""A cycle is the period (a quarter, a year) that objectives are set for and graded in."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from okrledger.domain.errors import DomainError, InvalidValue
+from okrledger.domain.values import non_blank
+
+ENUMS: tuple[type[Enum], ...] = ()
+
+
+class Cycle(Aggregate):
+    """Create with `Cycle.start(...)`, which validates before anything is recorded."""
+
+    @classmethod
+    def start(cls, *, id: UUID, name: str, starts_on: date, ends_on: date) -> Cycle:
+        cleaned = non_blank(name, field="name", max_length=100)
+        check_cycle_dates(starts_on, ends_on)
+        return cls(id=id, name=cleaned, starts_on=starts_on, ends_on=ends_on)
+
+    @event("CycleStarted")
+    def __init__(self, id: UUID, name: str, starts_on: date, ends_on: date) -> None:
+        self.name = name
+        self.starts_on = starts_on
+        self.ends_on = ends_on
+        self.closed = False
+
+    def close(self) -> None:
+        if self.closed:
+            raise CycleAlreadyClosed(f"Cycle '{self.name}' is already closed")
+        self._close()
+
+    @event("CycleClosed")
+    def _close(self) -> None:
+        self.closed = True
+
+
+def check_cycle_dates(starts_on: date, ends_on: date) -> None:
+    for field, value in (("starts_on", starts_on), ("ends_on", ends_on)):
+        # datetime is a subclass of date; a cycle is made of whole days.
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise InvalidCycleDates(f"{field} must be a calendar date, got {value!r}", field=field)
+    if ends_on <= starts_on:
+        raise InvalidCycleDates(
+            f"A cycle must end after it starts: {ends_on} is not after {starts_on}",
+            field="ends_on",
+        )
+
+
+class CycleError(DomainError):
+    """A cycle command was refused; nothing was changed."""
+
+
+class InvalidCycleDates(CycleError, InvalidValue):
+    """The cycle's dates are not dates, or not in order."""
+
+
+class CycleAlreadyClosed(CycleError):
+    """Closing happens once."""
+
+    code = "INVALID_STATE"
