@@ -8,7 +8,8 @@ append in parallel. Optimistic concurrency is the primary key
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
@@ -134,6 +135,19 @@ class PostgresEventStore:
                 raise VersionConflict(stream_id, stored[0].originator_version - 1) from None
             raise
         return Appended(stream_id, new_version, last)
+
+    @asynccontextmanager
+    async def serialized(self, tenant_id: str, topic: str) -> AsyncIterator[None]:
+        """Hold a session advisory lock on (tenant, topic) for the duration of the block."""
+        async with self._db.pool.acquire() as connection:
+            key = f"{tenant_id}:{topic}"
+            await connection.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", key)
+            try:
+                yield
+            finally:
+                await connection.execute(
+                    "SELECT pg_advisory_unlock(hashtextextended($1, 0))", key
+                )
 
     async def outcome(self, tenant_id: str, command_id: str) -> Appended | None:
         """The first outcome of a command id, if it was ever handled."""

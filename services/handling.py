@@ -7,7 +7,7 @@ times on a fresh load; with one, the conflict is the caller's answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 from uuid import UUID
@@ -72,13 +72,17 @@ class Handler:
         context: CommandContext,
         kind: type[A],
         stream_id: UUID,
-        decide: Callable[[A], None],
+        decide: Callable[[A], Awaitable[None]],
         *,
         expected_version: int | None = None,
         claims: Callable[[A], Sequence[Claim]] | None = None,
         snapshot_every: int | None = None,
     ) -> Outcome[A]:
-        """Run `decide` on the current aggregate and append the events it triggered."""
+        """Run `decide` on the current aggregate and append the events it triggered.
+
+        `decide` may look up other facts (a cycle, a parent objective) before acting;
+        on a retry it runs again on a fresh load.
+        """
         seen = await self._seen(context, kind)
         if seen is not None:
             return seen
@@ -87,7 +91,7 @@ class Handler:
             if expected_version is not None and aggregate.version != expected_version:
                 raise VersionConflict(stream_id, expected_version, aggregate.version)
             before = aggregate.version
-            decide(aggregate)
+            await decide(aggregate)
             events = aggregate.collect_events()
             if not events:
                 position = await self.store.head(context.tenant_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -61,6 +62,10 @@ class EventStore(Protocol):
     ) -> Aggregate | None: ...
 
     async def outcome(self, tenant_id: str, command_id: str) -> Appended | None: ...
+
+    def serialized(self, tenant_id: str, topic: str) -> AbstractAsyncContextManager[None]:
+        """Commands on the same tenant and topic run one at a time, across processes."""
+        ...
 
     async def head(self, tenant_id: str) -> int: ...
 

@@ -121,14 +121,14 @@ async def test_a_connection_back_in_the_pool_carries_no_tenant(
         assert await connection.fetchval("SELECT count(*) FROM events") >= 1
 
     # Every pooled connection, after any number of units of work, has no tenant outside one.
-    connections = [await database.pool.acquire() for _ in range(database.pool.get_max_size())]
+    pooled = [await database.pool.acquire() for _ in range(database.pool.get_max_size())]
     try:
-        for connection in connections:
-            assert await connection.fetchval("SELECT current_tenant()") is None
-            assert await connection.fetchval("SELECT count(*) FROM events") == 0
+        for proxy in pooled:
+            assert await proxy.fetchval("SELECT current_tenant()") is None
+            assert await proxy.fetchval("SELECT count(*) FROM events") == 0
     finally:
-        for connection in connections:
-            await database.pool.release(connection)
+        for proxy in pooled:
+            await database.pool.release(proxy)
 
 
 async def test_the_application_role_is_not_the_owner_and_cannot_bypass_rls(
@@ -143,6 +143,7 @@ async def test_the_application_role_is_not_the_owner_and_cannot_bypass_rls(
             await raw.execute("ALTER TABLE events DISABLE ROW LEVEL SECURITY")
     finally:
         await raw.close()
+    assert role is not None
     assert (role["rolsuper"], role["rolbypassrls"]) == (False, False)
 
 

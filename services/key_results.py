@@ -1,0 +1,141 @@
+"""Key results inside their objective: adding, revising, removing and checking in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from okrledger.domain.objective import Confidence, MetricKind, Objective
+from okrledger.services.cycles import get_cycle
+from okrledger.services.handling import Handler, Outcome
+from okrledger.services.ports import CommandContext
+from okrledger.services.tenant_settings import okr_policy
+
+
+@dataclass(frozen=True)
+class AddKeyResult:
+    objective_id: UUID
+    title: str
+    metric: MetricKind
+    start: Decimal | None = None
+    target: Decimal | None = None
+    unit: str = ""
+    currency: str | None = None
+    weight: Decimal = Decimal(1)
+    key_result_id: UUID | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviseKeyResult:
+    objective_id: UUID
+    key_result_id: UUID
+    title: str | None = None
+    start: Decimal | None = None
+    target: Decimal | None = None
+    unit: str | None = None
+    weight: Decimal | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RemoveKeyResult:
+    objective_id: UUID
+    key_result_id: UUID
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckInKeyResult:
+    objective_id: UUID
+    key_result_id: UUID
+    value: Decimal
+    confidence: Confidence
+    note: str = ""
+    expected_version: int | None = None
+
+
+async def add_key_result(
+    cmd: AddKeyResult, context: CommandContext, handler: Handler
+) -> Outcome[Objective]:
+    """Add a measurable key result to an objective (at most 5 by default)."""
+    key_result_id = cmd.key_result_id or uuid4()
+    policy = await okr_policy(handler, context.tenant_id)
+
+    async def decide(objective: Objective) -> None:
+        cycle = await get_cycle(handler, context.tenant_id, objective.cycle_id)
+        objective.add_key_result(
+            key_result_id=key_result_id,
+            title=cmd.title,
+            metric=cmd.metric,
+            start=cmd.start,
+            target=cmd.target,
+            unit=cmd.unit,
+            currency=cmd.currency,
+            weight=cmd.weight,
+            cycle_closed=cycle.closed,
+            policy=policy,
+        )
+
+    return await handler.update(
+        context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
+    )
+
+
+async def revise_key_result(
+    cmd: ReviseKeyResult, context: CommandContext, handler: Handler
+) -> Outcome[Objective]:
+    """Change a key result's title, start, target, unit or weight; only changes are recorded."""
+    policy = await okr_policy(handler, context.tenant_id)
+
+    async def decide(objective: Objective) -> None:
+        cycle = await get_cycle(handler, context.tenant_id, objective.cycle_id)
+        objective.revise_key_result(
+            key_result_id=cmd.key_result_id,
+            title=cmd.title,
+            start=cmd.start,
+            target=cmd.target,
+            unit=cmd.unit,
+            weight=cmd.weight,
+            cycle_closed=cycle.closed,
+            policy=policy,
+        )
+
+    return await handler.update(
+        context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
+    )
+
+
+async def remove_key_result(
+    cmd: RemoveKeyResult, context: CommandContext, handler: Handler
+) -> Outcome[Objective]:
+    """Remove a key result from its objective (its history stays in the log)."""
+
+    async def decide(objective: Objective) -> None:
+        cycle = await get_cycle(handler, context.tenant_id, objective.cycle_id)
+        objective.remove_key_result(cmd.key_result_id, cycle_closed=cycle.closed)
+
+    return await handler.update(
+        context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
+    )
+
+
+async def check_in_key_result(
+    cmd: CheckInKeyResult, context: CommandContext, handler: Handler
+) -> Outcome[Objective]:
+    """Record a key result's new current value with a confidence and an optional note."""
+    policy = await okr_policy(handler, context.tenant_id)
+
+    async def decide(objective: Objective) -> None:
+        objective.check_in_key_result(
+            key_result_id=cmd.key_result_id,
+            value=cmd.value,
+            confidence=cmd.confidence,
+            note=cmd.note,
+            policy=policy,
+        )
+
+    return await handler.update(
+        context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
+    )
