@@ -18,7 +18,7 @@ from okrledger.projections.base import Projection
 from okrledger.projections.recorded import RecordedEvent
 
 _ADVANCE = """
-INSERT INTO projection_positions AS p (tenant_id, projection, position)
+INSERT INTO public.projection_positions AS p (tenant_id, projection, position)
 SELECT $1, name, $3 FROM unnest($2::text[]) AS name
 ON CONFLICT (tenant_id, projection) DO UPDATE SET position = EXCLUDED.position
 WHERE p.position < EXCLUDED.position
@@ -41,9 +41,17 @@ async def apply_records(
             if record.position not in decoded:
                 decoded[record.position] = decode(record)
             await projection.apply(connection, record, decoded[record.position])
-    await connection.execute(
-        _ADVANCE, records[0].tenant_id, [p.name for p in projections], records[-1].position
-    )
+    await advance(connection, records[0].tenant_id, projections, records[-1].position)
+
+
+async def advance(
+    connection: asyncpg.Connection,
+    tenant_id: str,
+    projections: Sequence[Projection],
+    position: int,
+) -> None:
+    """Record that `projections` have applied the tenant's log up to `position`."""
+    await connection.execute(_ADVANCE, tenant_id, [p.name for p in projections], position)
 
 
 class InlineProjections:

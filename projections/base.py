@@ -31,5 +31,7 @@ class Projection(Protocol):
     name: str
     # Event types this projection reads; others are skipped without being decoded.
     handles: frozenset[str]
+    # The tables it owns: a rebuild fills fresh copies of these and swaps them in.
+    tables: tuple[str, ...]
 
     async def apply(self, rows: Rows, record: RecordedEvent, event: Any) -> None: ...

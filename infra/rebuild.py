@@ -1,0 +1,231 @@
+"""Rebuilding projections from the log without downtime.
+
+Fresh, empty copies of a projection's tables are made in a staging schema and
+the log is replayed into them (the projections' SQL finds them first on the
+search path); the live tables keep answering meanwhile. The swap happens in
+one transaction that locks the live tables (pausing appends that would write
+to them), applies whatever was appended during the replay, and moves the new
+tables in with the old ones' policies and grants. A crash before the swap
+leaves the live tables untouched; the next run starts the staging over.
+
+Runs as the owner, who must be allowed to read every tenant (superuser or
+BYPASSRLS) when no single tenant is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from okrledger.infra.codec import decode
+from okrledger.infra.db import check_tenant_id
+from okrledger.infra.projector import advance
+from okrledger.projections.base import Projection
+from okrledger.projections.recorded import RecordedEvent
+
+STAGING = "okrledger_rebuild"
+BATCH = 2000
+
+# Called with (events applied so far, events to apply in all).
+Progress = Callable[[int, int], None]
+
+_EVENT_COLUMNS = (
+    "tenant_id, stream_id, version, position, event_id, stream_type, event_type, topic,"
+    " payload::text AS payload, occurred_at, recorded_at, actor, command_id, correlation_id,"
+    " reason"
+)
+
+
+class RebuildRefused(RuntimeError):
+    """The rebuild cannot run as asked (unknown projection, not enough privilege)."""
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    projections: list[str]
+    tenants: int
+    events: int
+
+
+async def rebuild(
+    owner_dsn: str,
+    projections: Sequence[Projection],
+    *,
+    tenant_id: str | None = None,
+    progress: Progress | None = None,
+    fail_after: int | None = None,
+) -> RebuildReport:
+    """Rebuild `projections` for one tenant or all of them; returns what was replayed.
+
+    `fail_after` aborts after that many events (for testing crash safety).
+    """
+    if tenant_id is not None:
+        check_tenant_id(tenant_id)
+    connection = await asyncpg.connect(owner_dsn)
+    try:
+        tables = [t for p in projections for t in p.tables]
+        tenants = await _tenants(connection, tenant_id)
+        await _prepare_staging(connection, tables)
+        await connection.execute(f"SET search_path TO {STAGING}, public")
+        total = await _count_events(connection, tenants)
+        reached: dict[str, int] = {}
+        applied = 0
+        for tenant in tenants:
+            position = 0
+            while True:
+                records = await _read(connection, tenant, position, BATCH)
+                if not records:
+                    break
+                async with connection.transaction():
+                    await _apply(connection, projections, records)
+                position = records[-1].position
+                applied += len(records)
+                if progress:
+                    progress(applied, total)
+                if fail_after is not None and applied >= fail_after:
+                    raise RuntimeError(f"rebuild stopped on purpose after {applied} events")
+            reached[tenant] = position
+        await _swap(connection, projections, tables, reached, whole=tenant_id is None)
+        return RebuildReport([p.name for p in projections], len(tenants), applied)
+    finally:
+        await connection.close()
+
+
+async def _tenants(connection: asyncpg.Connection, tenant_id: str | None) -> list[str]:
+    if tenant_id is not None:
+        return [tenant_id]
+    privileged = await connection.fetchval(
+        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    if not privileged:
+        raise RebuildRefused(
+            "rebuilding every tenant needs a superuser or BYPASSRLS owner; name one tenant instead"
+        )
+    rows = await connection.fetch("SELECT tenant_id FROM tenant_heads ORDER BY tenant_id")
+    return [row["tenant_id"] for row in rows]
+
+
+async def _prepare_staging(connection: asyncpg.Connection, tables: Sequence[str]) -> None:
+    await connection.execute(f"DROP SCHEMA IF EXISTS {STAGING} CASCADE")
+    await connection.execute(f"CREATE SCHEMA {STAGING}")
+    for table in tables:
+        await connection.execute(
+            f"CREATE TABLE {STAGING}.{table} (LIKE public.{table} INCLUDING ALL)"
+        )
+
+
+async def _count_events(connection: asyncpg.Connection, tenants: Sequence[str]) -> int:
+    total = 0
+    for tenant in tenants:
+        async with connection.transaction(readonly=True):
+            await _set_tenant(connection, tenant)
+            total += await connection.fetchval(
+                "SELECT coalesce(max(position), 0) FROM public.events WHERE tenant_id = $1", tenant
+            )
+    return total
+
+
+async def _read(
+    connection: asyncpg.Connection, tenant: str, after: int, limit: int
+) -> list[RecordedEvent]:
+    async with connection.transaction(readonly=True):
+        await _set_tenant(connection, tenant)
+        rows = await connection.fetch(
+            f"""SELECT {_EVENT_COLUMNS} FROM public.events
+                WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3""",
+            tenant,
+            after,
+            limit,
+        )
+    return [RecordedEvent(**dict(row)) for row in rows]
+
+
+async def _apply(
+    connection: asyncpg.Connection,
+    projections: Sequence[Projection],
+    records: Sequence[RecordedEvent],
+) -> None:
+    await _set_tenant(connection, records[0].tenant_id)
+    decoded: dict[int, Any] = {}
+    for record in records:
+        for projection in projections:
+            if record.event_type in projection.handles:
+                if record.position not in decoded:
+                    decoded[record.position] = decode(record)
+                await projection.apply(connection, record, decoded[record.position])
+
+
+async def _swap(
+    connection: asyncpg.Connection,
+    projections: Sequence[Projection],
+    tables: Sequence[str],
+    reached: dict[str, int],
+    *,
+    whole: bool,
+) -> None:
+    async with connection.transaction():
+        live = ", ".join(f"public.{t}" for t in tables)
+        await connection.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
+        # Appends that committed during the replay: apply them to the new tables too.
+        for tenant, position in reached.items():
+            while records := await _read(connection, tenant, position, BATCH):
+                await _apply(connection, projections, records)
+                position = records[-1].position
+            reached[tenant] = position
+        if whole:
+            for table in tables:
+                await _replace_table(connection, table)
+        else:
+            for tenant in reached:
+                await _set_tenant(connection, tenant)
+                for table in tables:
+                    await connection.execute(
+                        f"DELETE FROM public.{table} WHERE tenant_id = $1", tenant
+                    )
+                    await connection.execute(
+                        f"INSERT INTO public.{table} SELECT * FROM {STAGING}.{table}"
+                    )
+        for tenant, position in reached.items():
+            await _set_tenant(connection, tenant)
+            await advance(connection, tenant, projections, position)
+        await connection.execute(f"DROP SCHEMA {STAGING} CASCADE")
+    await connection.execute("RESET search_path")
+
+
+async def _replace_table(connection: asyncpg.Connection, table: str) -> None:
+    """Move the rebuilt table in, carrying over the live one's RLS policies and grants."""
+    policies = await connection.fetch(
+        """SELECT policyname, permissive, cmd, roles::text[] AS roles, qual, with_check
+           FROM pg_policies WHERE schemaname = 'public' AND tablename = $1""",
+        table,
+    )
+    grants = await connection.fetch(
+        """SELECT grantee, string_agg(privilege_type, ', ') AS privileges
+           FROM information_schema.role_table_grants
+           WHERE table_schema = 'public' AND table_name = $1 AND grantee <> current_user
+           GROUP BY grantee""",
+        table,
+    )
+    await connection.execute(f"DROP TABLE public.{table}")
+    await connection.execute(f"ALTER TABLE {STAGING}.{table} SET SCHEMA public")
+    await connection.execute(f"ALTER TABLE public.{table} ENABLE ROW LEVEL SECURITY")
+    await connection.execute(f"ALTER TABLE public.{table} FORCE ROW LEVEL SECURITY")
+    for policy in policies:
+        roles = ", ".join(policy["roles"])
+        using = f" USING ({policy['qual']})" if policy["qual"] else ""
+        check = f" WITH CHECK ({policy['with_check']})" if policy["with_check"] else ""
+        await connection.execute(
+            f"CREATE POLICY {policy['policyname']} ON public.{table} AS {policy['permissive']}"
+            f" FOR {policy['cmd']} TO {roles}{using}{check}"
+        )
+    for grant in grants:
+        await connection.execute(
+            f'GRANT {grant["privileges"]} ON public.{table} TO "{grant["grantee"]}"'
+        )
+
+
+async def _set_tenant(connection: asyncpg.Connection, tenant: str) -> None:
+    await connection.execute("SELECT set_config('okrledger.tenant_id', $1, true)", tenant)
