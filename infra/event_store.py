@@ -145,9 +145,7 @@ class PostgresEventStore:
             try:
                 yield
             finally:
-                await connection.execute(
-                    "SELECT pg_advisory_unlock(hashtextextended($1, 0))", key
-                )
+                await connection.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
 
     async def outcome(self, tenant_id: str, command_id: str) -> Appended | None:
         """The first outcome of a command id, if it was ever handled."""

@@ -41,7 +41,7 @@ class ChangeLog:
     def __init__(self, describers: Mapping[str, Describer]) -> None:
         self.describers = dict(describers)
         self.handles = frozenset(self.describers)
-        self.tables = ("change_log",)
+        self.tables: tuple[str, ...] = ("change_log",)
 
     async def apply(self, rows: Rows, record: RecordedEvent, event: Any) -> None:
         description = await self.describers[record.event_type](rows, record, event)

@@ -60,7 +60,7 @@ async def write(store: PostgresEventStore, tenant: str, moves: int = 3) -> None:
 async def change_log_rows(owner_dsn: str, *tenants: str) -> list[tuple[Any, ...]]:
     connection = await asyncpg.connect(owner_dsn)
     try:
-        result = []
+        result: list[tuple[Any, ...]] = []
         for tenant in tenants:
             async with connection.transaction():
                 await connection.execute(
