@@ -1,0 +1,51 @@
+"""The composition root: the one place that builds the pool, the store and the handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from okrledger.infra.db import Database, app_dsn
+from okrledger.infra.event_store import PostgresEventStore
+from okrledger.infra.migrations.runner import migrate
+from okrledger.infra.projector import InlineProjections
+from okrledger.infra.settings import Settings
+from okrledger.projections.base import Projection
+from okrledger.services.handling import Handler
+
+
+def live_projections() -> list[Projection]:
+    """Every projection kept current inside each append."""
+    return []
+
+
+@dataclass
+class Runtime:
+    """What a running server holds: settings, the application's pool, the store, the handler."""
+
+    settings: Settings
+    owner_dsn: str
+    database: Database
+    store: PostgresEventStore
+    handler: Handler
+
+    async def close(self) -> None:
+        await self.database.close()
+
+
+async def start_runtime(
+    settings: Settings, *, projections: Sequence[Projection] | None = None
+) -> Runtime:
+    """Migrate as the owner, then connect as the non-owner application role."""
+    owner = settings.database_url
+    if owner is None:
+        raise RuntimeError("DATABASE_URL is not set; `okrledger serve` starts an embedded server")
+    await migrate(owner, app_password=settings.app_db_password)
+    database = await Database.connect(
+        settings.app_database_url or app_dsn(owner, settings.app_db_password),
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+    )
+    chosen = live_projections() if projections is None else list(projections)
+    store = PostgresEventStore(database, hooks=[InlineProjections(chosen)] if chosen else [])
+    return Runtime(settings, owner, database, store, Handler(store))
