@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-embedded test-external check lint format lock clean
+.PHONY: install serve test test-embedded test-external bench check lint format lock clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ test-embedded: install
 test-external: install
 	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
 
+## Every benchmark in bench/, written to docs/benchmarks.md (BENCH_QUICK=1 for a smoke run).
+bench: install
+	$(BIN)/python -m bench.run
+
 ## Lint, format check, types and layer contracts.
 check: install
 	$(BIN)/ruff check .
@@ -36,6 +40,7 @@ check: install
 	@mkdir -p .typecheck && ln -sfn "$(CURDIR)" .typecheck/okrledger
 	MYPYPATH=.typecheck $(BIN)/mypy -p okrledger
 	MYPYPATH=.typecheck $(BIN)/mypy tests
+	MYPYPATH=.typecheck $(BIN)/mypy -p bench
 	$(BIN)/lint-imports
 
 format: install
