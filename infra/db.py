@@ -41,6 +41,15 @@ def app_dsn(owner_dsn: str, password: str | None = None) -> str:
 Connection = asyncpg.Connection  # re-exported for infra modules only
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Skip asyncpg's RESET ALL round trip on every release.
+
+    Nothing here changes session state: the tenant is set transaction-locally,
+    advisory locks are released where taken, and LISTEN uses its own connections.
+    asyncpg still rolls back an unfinished transaction before calling this.
+    """
+
+
 class Database:
     """A pool of connections as the application role, handing out tenant-scoped transactions."""
 
@@ -54,6 +63,7 @@ class Database:
             min_size=min_size,
             max_size=max_size,
             server_settings={"application_name": "okrledger"},
+            reset=_keep_session,
         )
         return cls(pool)
 

@@ -35,16 +35,10 @@ _COLUMNS = (
     " reason"
 )
 
-_INSERT_EVENTS = f"""
-INSERT INTO events (tenant_id, stream_id, version, position, event_id, stream_type,
-                    event_type, topic, payload, occurred_at, actor, command_id,
-                    correlation_id, reason)
-SELECT $1, $2, e.version, e.position, e.event_id, $3, e.event_type, e.topic, e.payload::jsonb,
-       e.occurred_at, $4, $5, $6, $7
-FROM unnest($8::int[], $9::bigint[], $10::uuid[], $11::text[], $12::text[], $13::text[],
-            $14::timestamptz[])
-     AS e(version, position, event_id, event_type, topic, payload, occurred_at)
-RETURNING {_COLUMNS}
+_APPEND = """
+SELECT event_position, event_recorded_at FROM append_events(
+    $1, $2, $3, $4, $5, $6, $7, $8::int[], $9::uuid[], $10::text[], $11::text[], $12::text[],
+    $13::timestamptz[])
 """
 
 
@@ -80,60 +74,50 @@ class PostgresEventStore:
             raise ValueError("one append writes to one stream")
         stored = [mapper().to_stored_event(e) for e in events]
         stream_type = _stream_type(events[0])
+        event_ids = [uuid4() for _ in stored]
+        event_types = [type(e).__name__ for e in events]
+        payloads = [s.state.decode() for s in stored]
+        arguments = (
+            context.tenant_id,
+            stream_id,
+            stream_type,
+            context.actor,
+            context.command_id,
+            context.correlation_id,
+            context.reason,
+            [s.originator_version for s in stored],
+            event_ids,
+            event_types,
+            [s.topic for s in stored],
+            payloads,
+            [e.timestamp for e in events],
+        )
         try:
-            async with self._db.transaction(context.tenant_id) as connection:
-                last = await connection.fetchval(
-                    """INSERT INTO tenant_heads AS h (tenant_id, position) VALUES ($1, $2)
-                       ON CONFLICT (tenant_id) DO UPDATE SET position = h.position + $2
-                       RETURNING position""",
-                    context.tenant_id,
-                    len(stored),
-                )
-                first = last - len(stored) + 1
-                new_version = stored[-1].originator_version
-                recorded_command = await connection.fetchval(
-                    """INSERT INTO commands (tenant_id, command_id, stream_id, version, position)
-                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true""",
-                    context.tenant_id,
-                    context.command_id,
-                    stream_id,
-                    new_version,
-                    last,
-                )
-                if not recorded_command:
-                    raise _SeenBefore
-                rows = await connection.fetch(
-                    _INSERT_EVENTS,
-                    context.tenant_id,
-                    stream_id,
-                    stream_type,
-                    context.actor,
-                    context.command_id,
-                    context.correlation_id,
-                    context.reason,
-                    [s.originator_version for s in stored],
-                    list(range(first, last + 1)),
-                    [uuid4() for _ in stored],
-                    [type(e).__name__ for e in events],
-                    [s.topic for s in stored],
-                    [s.state.decode() for s in stored],
-                    [e.timestamp for e in events],
-                )
-                if claims:
-                    await _insert_claims(connection, context.tenant_id, stream_id, claims)
-                if snapshot is not None:
-                    await _insert_snapshot(connection, context.tenant_id, snapshot)
-                recorded = [RecordedEvent(**dict(row)) for row in rows]
-                for hook in self._hooks:
-                    await hook(connection, recorded)
-        except _SeenBefore:
-            outcome = await self.outcome(context.tenant_id, context.command_id)
-            assert outcome is not None, "a command seen before has an outcome"
-            return outcome
+            # With nothing else to write, the append is one statement in its own transaction.
+            if not (claims or snapshot or self._hooks):
+                async with self._db.pool.acquire() as connection:
+                    rows = await connection.fetch(_APPEND, *arguments)
+            else:
+                async with self._db.transaction(context.tenant_id) as connection:
+                    rows = await connection.fetch(_APPEND, *arguments)
+                    if claims:
+                        await _insert_claims(connection, context.tenant_id, stream_id, claims)
+                    if snapshot is not None:
+                        await _insert_snapshot(connection, context.tenant_id, snapshot)
+                    if self._hooks:
+                        recorded = _recorded(context, stream_type, events, stored, rows, event_ids)
+                        for hook in self._hooks:
+                            await hook(connection, recorded)
         except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "commands_pkey":
+                outcome = await self.outcome(context.tenant_id, context.command_id)
+                assert outcome is not None, "a command seen before has an outcome"
+                return outcome
             if error.constraint_name == "events_pkey":
                 raise VersionConflict(stream_id, stored[0].originator_version - 1) from None
             raise
+        last = max(row["event_position"] for row in rows)
+        new_version = stored[-1].originator_version
         return Appended(stream_id, new_version, last)
 
     @asynccontextmanager
@@ -259,8 +243,36 @@ class PostgresEventStore:
         }
 
 
-class _SeenBefore(Exception):
-    pass
+def _recorded(
+    context: CommandContext,
+    stream_type: str,
+    events: Sequence[CanMutateAggregate[UUID]],
+    stored: Sequence[StoredEvent],
+    rows: Sequence[asyncpg.Record],
+    event_ids: Sequence[UUID],
+) -> list[RecordedEvent]:
+    """The appended events as the log now holds them, in version (= position) order."""
+    ordered = sorted(rows, key=lambda row: row["event_position"])
+    return [
+        RecordedEvent(
+            tenant_id=context.tenant_id,
+            stream_id=event.originator_id,
+            version=item.originator_version,
+            position=row["event_position"],
+            event_id=event_id,
+            stream_type=stream_type,
+            event_type=type(event).__name__,
+            topic=item.topic,
+            payload=item.state.decode(),
+            occurred_at=event.timestamp,
+            recorded_at=row["event_recorded_at"],
+            actor=context.actor,
+            command_id=context.command_id,
+            correlation_id=context.correlation_id,
+            reason=context.reason,
+        )
+        for event, item, row, event_id in zip(events, stored, ordered, event_ids, strict=True)
+    ]
 
 
 def _stream_type(event: CanMutateAggregate[UUID]) -> str:
