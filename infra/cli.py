@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from okrledger.infra.cli_audit import audit_app
 from okrledger.infra.cli_common import DataDir, owner_database, settings_for
 from okrledger.infra.cli_projections import projections_app
 from okrledger.infra.logging import configure_logging
@@ -22,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(projections_app, name="projections")
+app.add_typer(audit_app, name="audit")
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
