@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-embedded test-external bench check lint format lock clean
+.PHONY: install serve test test-embedded test-external bench docs check lint format lock clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ test-external: install
 ## Every benchmark in bench/, written to docs/benchmarks.md (BENCH_QUICK=1 for a smoke run).
 bench: install
 	$(BIN)/python -m bench.run
+
+## Regenerate the documents made from code (docs/events.md).
+docs: install
+	$(BIN)/python -m okrledger.infra.event_docs
 
 ## Lint, format check, types and layer contracts.
 check: install

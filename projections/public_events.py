@@ -1,0 +1,102 @@
+"""The public event contract: what integrators receive, stable whatever the code is called.
+
+Each domain event class maps to a versioned public type (`okr.objective.set.v1`). The map is
+keyed by the class itself, so renaming a class or module changes no public name, and a
+stored event of a renamed class still decodes (eventsourcing's topic register) to the same
+class. Bodies are clean JSON: camelCase keys, Decimals as strings, times ISO-8601 UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from okrledger.domain.cycle import Cycle
+from okrledger.domain.objective import Objective
+from okrledger.domain.tenant_settings import TenantSettings
+from okrledger.projections.recorded import RecordedEvent
+
+PUBLIC_TYPES: dict[type[Any], str] = {
+    Cycle.CycleStarted: "okr.cycle.started.v1",
+    Cycle.CycleClosed: "okr.cycle.closed.v1",
+    Objective.ObjectiveSet: "okr.objective.set.v1",
+    Objective.ObjectiveRevised: "okr.objective.revised.v1",
+    Objective.ObjectiveOwnerAssigned: "okr.objective.owner_assigned.v1",
+    Objective.ObjectiveAligned: "okr.objective.aligned.v1",
+    Objective.ObjectiveActivated: "okr.objective.activated.v1",
+    Objective.ObjectiveGraded: "okr.objective.graded.v1",
+    Objective.ObjectiveClosed: "okr.objective.closed.v1",
+    Objective.ObjectiveArchived: "okr.objective.archived.v1",
+    Objective.ObjectiveRestored: "okr.objective.restored.v1",
+    Objective.KeyResultAdded: "okr.key_result.added.v1",
+    Objective.KeyResultRevised: "okr.key_result.revised.v1",
+    Objective.KeyResultRemoved: "okr.key_result.removed.v1",
+    Objective.KeyResultCheckedIn: "okr.key_result.checked_in.v1",
+    Objective.KeyResultLinkedToKPI: "okr.key_result.linked_to_kpi.v1",
+    Objective.KeyResultUnlinkedFromKPI: "okr.key_result.unlinked_from_kpi.v1",
+    Objective.KeyResultValueFollowedKPI: "okr.key_result.followed_kpi.v1",
+    TenantSettings.TenantConfigured: "tenant.configured.v1",
+    TenantSettings.OKRPolicySet: "tenant.okr_policy.set.v1",
+}
+
+_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+
+
+class UnknownPublicEvent(LookupError):
+    """An event with no public name: every domain event must have one (a test checks)."""
+
+
+def public_type(event: Any) -> str:
+    try:
+        return PUBLIC_TYPES[type(event)]
+    except KeyError:
+        raise UnknownPublicEvent(f"{type(event).__qualname__} has no public type") from None
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def to_json_value(value: Any) -> Any:
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, dict):
+        return {camel(str(k)): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json_value(v) for v in value]
+    return value
+
+
+def body(event: Any) -> dict[str, Any]:
+    """The event's own fields, without the envelope (id, version, time live in the CloudEvent)."""
+    return {
+        camel(name): to_json_value(value)
+        for name, value in vars(event).items()
+        if name not in _ENVELOPE
+    }
+
+
+def cloud_event(record: RecordedEvent, event: Any) -> dict[str, Any]:
+    """The event as a CloudEvents 1.0 JSON object (structured mode)."""
+    return {
+        "specversion": "1.0",
+        "id": str(record.event_id),
+        "source": f"/tenants/{record.tenant_id}",
+        "type": public_type(event),
+        "subject": str(record.stream_id),
+        "time": to_json_value(record.recorded_at),
+        "datacontenttype": "application/json",
+        "position": record.position,
+        "streamversion": record.version,
+        "data": body(event),
+    }
