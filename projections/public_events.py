@@ -19,27 +19,32 @@ from okrledger.domain.objective import Objective
 from okrledger.domain.tenant_settings import TenantSettings
 from okrledger.projections.recorded import RecordedEvent
 
+# Event classes are made by eventsourcing's @event at runtime; mypy cannot see them.
+_cycle: Any = Cycle
+_objective: Any = Objective
+_settings: Any = TenantSettings
+
 PUBLIC_TYPES: dict[type[Any], str] = {
-    Cycle.CycleStarted: "okr.cycle.started.v1",
-    Cycle.CycleClosed: "okr.cycle.closed.v1",
-    Objective.ObjectiveSet: "okr.objective.set.v1",
-    Objective.ObjectiveRevised: "okr.objective.revised.v1",
-    Objective.ObjectiveOwnerAssigned: "okr.objective.owner_assigned.v1",
-    Objective.ObjectiveAligned: "okr.objective.aligned.v1",
-    Objective.ObjectiveActivated: "okr.objective.activated.v1",
-    Objective.ObjectiveGraded: "okr.objective.graded.v1",
-    Objective.ObjectiveClosed: "okr.objective.closed.v1",
-    Objective.ObjectiveArchived: "okr.objective.archived.v1",
-    Objective.ObjectiveRestored: "okr.objective.restored.v1",
-    Objective.KeyResultAdded: "okr.key_result.added.v1",
-    Objective.KeyResultRevised: "okr.key_result.revised.v1",
-    Objective.KeyResultRemoved: "okr.key_result.removed.v1",
-    Objective.KeyResultCheckedIn: "okr.key_result.checked_in.v1",
-    Objective.KeyResultLinkedToKPI: "okr.key_result.linked_to_kpi.v1",
-    Objective.KeyResultUnlinkedFromKPI: "okr.key_result.unlinked_from_kpi.v1",
-    Objective.KeyResultValueFollowedKPI: "okr.key_result.followed_kpi.v1",
-    TenantSettings.TenantConfigured: "tenant.configured.v1",
-    TenantSettings.OKRPolicySet: "tenant.okr_policy.set.v1",
+    _cycle.CycleStarted: "okr.cycle.started.v1",
+    _cycle.CycleClosed: "okr.cycle.closed.v1",
+    _objective.ObjectiveSet: "okr.objective.set.v1",
+    _objective.ObjectiveRevised: "okr.objective.revised.v1",
+    _objective.ObjectiveOwnerAssigned: "okr.objective.owner_assigned.v1",
+    _objective.ObjectiveAligned: "okr.objective.aligned.v1",
+    _objective.ObjectiveActivated: "okr.objective.activated.v1",
+    _objective.ObjectiveGraded: "okr.objective.graded.v1",
+    _objective.ObjectiveClosed: "okr.objective.closed.v1",
+    _objective.ObjectiveArchived: "okr.objective.archived.v1",
+    _objective.ObjectiveRestored: "okr.objective.restored.v1",
+    _objective.KeyResultAdded: "okr.key_result.added.v1",
+    _objective.KeyResultRevised: "okr.key_result.revised.v1",
+    _objective.KeyResultRemoved: "okr.key_result.removed.v1",
+    _objective.KeyResultCheckedIn: "okr.key_result.checked_in.v1",
+    _objective.KeyResultLinkedToKPI: "okr.key_result.linked_to_kpi.v1",
+    _objective.KeyResultUnlinkedFromKPI: "okr.key_result.unlinked_from_kpi.v1",
+    _objective.KeyResultValueFollowedKPI: "okr.key_result.followed_kpi.v1",
+    _settings.TenantConfigured: "tenant.configured.v1",
+    _settings.OKRPolicySet: "tenant.okr_policy.set.v1",
 }
 
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})

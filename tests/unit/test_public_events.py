@@ -61,7 +61,7 @@ def test_a_renamed_class_keeps_its_public_name() -> None:
     )
     stored = mapper().to_stored_event(cycle.collect_events()[0])
     old_topic = "okrledger.domain.periods:Period.PeriodBegun"
-    register_topic(old_topic, Cycle.CycleStarted)
+    register_topic(old_topic, cycle.CycleStarted)
     renamed = StoredEvent(stored.originator_id, stored.originator_version, old_topic, stored.state)
 
     decoded = mapper().to_domain_event(renamed)
