@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from okrledger.infra.db import Database, app_dsn
+from okrledger.infra.event_feed import EventFeed
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.migrations.runner import migrate
 from okrledger.infra.projector import InlineProjections
@@ -28,8 +29,10 @@ class Runtime:
     database: Database
     store: PostgresEventStore
     handler: Handler
+    feed: EventFeed
 
     async def close(self) -> None:
+        await self.feed.stop()
         await self.database.close()
 
 
@@ -41,11 +44,14 @@ async def start_runtime(
     if owner is None:
         raise RuntimeError("DATABASE_URL is not set; `okrledger serve` starts an embedded server")
     await migrate(owner, app_password=settings.app_db_password)
+    app_url = settings.app_database_url or app_dsn(owner, settings.app_db_password)
     database = await Database.connect(
-        settings.app_database_url or app_dsn(owner, settings.app_db_password),
+        app_url,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
     )
     chosen = live_projections() if projections is None else list(projections)
     store = PostgresEventStore(database, hooks=[InlineProjections(chosen)] if chosen else [])
-    return Runtime(settings, owner, database, store, Handler(store))
+    feed = EventFeed(store, app_url)
+    await feed.start()
+    return Runtime(settings, owner, database, store, Handler(store), feed)
