@@ -6,7 +6,7 @@ Wiring (composition root):
     middleware = [Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(auth.verifier),
                              on_error=unauthenticated_response)]
     if auth.development_issuer:   # serve its discovery document and JWKS
-        ...auth.development_issuer.documents()
+        routes += development_issuer_routes(auth.development_issuer)
 
 A request without an Authorization header passes as anonymous (`principal_of` returns None);
 one with a bad token is answered 401 before it reaches GraphQL.
@@ -23,10 +23,16 @@ from starlette.authentication import (
     AuthenticationError,
     BaseUser,
 )
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from okrledger.infra.dev_issuer import DevelopmentIssuer, development_issuer_url
+from okrledger.infra.dev_issuer import (
+    DISCOVERY_PATH,
+    JWKS_PATH,
+    DevelopmentIssuer,
+    development_issuer_url,
+)
 from okrledger.infra.jwks import RemoteKeys
 from okrledger.infra.settings import Settings
 from okrledger.infra.tokens import ClaimNames, InvalidToken, TokenVerifier
@@ -130,3 +136,16 @@ def development_issuer(settings: Settings) -> DevelopmentIssuer:
     return DevelopmentIssuer.load_or_create(
         settings.data_dir, issuer=url, audience=settings.audience
     )
+
+
+def development_issuer_routes(issuer: DevelopmentIssuer) -> list[Route]:
+    """Its OIDC discovery document and JWKS, for the app to serve while it is its own issuer."""
+    documents = issuer.documents()
+
+    async def discovery(request: Request) -> JSONResponse:
+        return JSONResponse(documents.openid_configuration)
+
+    async def jwks(request: Request) -> JSONResponse:
+        return JSONResponse(documents.jwks, headers={"Cache-Control": "public, max-age=300"})
+
+    return [Route(DISCOVERY_PATH, discovery), Route(JWKS_PATH, jwks)]

@@ -6,6 +6,7 @@ reused by every later start, so tokens minted by `okrledger token` stay valid ac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -127,10 +128,8 @@ def _create_key(path: Path) -> None:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             json.dump(key.as_dict(private=True), file)
         # link() fails when the file exists, so of two servers starting at once one key wins.
-        try:
+        with contextlib.suppress(FileExistsError):
             os.link(temporary, path)
-        except FileExistsError:
-            pass
     finally:
         temporary.unlink()
 

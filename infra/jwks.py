@@ -19,7 +19,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
-_ACCEPTED_KEY_TYPES = {"RSA": RSAKey, "EC": ECKey}
+_ACCEPTED_KEY_TYPES: dict[str, type[RSAKey] | type[ECKey]] = {"RSA": RSAKey, "EC": ECKey}
 _MAX_DOCUMENT_BYTES = 256 * 1024
 
 log = logging.getLogger(__name__)

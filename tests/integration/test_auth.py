@@ -14,14 +14,14 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from joserfc import jwt
-from joserfc.jwk import ECKey, Key, RSAKey
+from joserfc.jwk import ECKey, RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -32,6 +32,8 @@ from okrledger.infra.tokens import InvalidToken, TokenVerifier
 from okrledger.services.identity import Principal, Role
 
 AUDIENCE = "okrledger"
+# The `serve` fixture (tests/integration/conftest.py): serve an ASGI app on a bound socket.
+Serve = Callable[[Any, socket.socket], AbstractAsyncContextManager[None]]
 
 
 def _b64(data: bytes) -> str:
@@ -54,8 +56,8 @@ class Issuer:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.signing_key: Key = ECKey.generate_key("P-256", auto_kid=True)
-        self.published: list[Key] = [self.signing_key]
+        self.signing_key: ECKey | RSAKey = ECKey.generate_key("P-256", auto_kid=True)
+        self.published: list[ECKey | RSAKey] = [self.signing_key]
         self.jwks_requests = 0
         self.app = Starlette(
             routes=[
@@ -71,7 +73,7 @@ class Issuer:
         self.jwks_requests += 1
         return JSONResponse({"keys": [key.as_dict(private=False) for key in self.published]})
 
-    def rotate(self, key: Key | None = None) -> None:
+    def rotate(self, key: ECKey | RSAKey | None = None) -> None:
         """Sign with a new key from now on and publish only it (the old key is retired)."""
         self.signing_key = key or ECKey.generate_key("P-256", auto_kid=True)
         self.published = [self.signing_key]
@@ -92,7 +94,7 @@ class Issuer:
         claims.update(overrides)
         return {name: value for name, value in claims.items() if value is not None}
 
-    def sign(self, claims: dict[str, Any], key: Key | None = None, **header: Any) -> str:
+    def sign(self, claims: dict[str, Any], key: ECKey | RSAKey | None = None, **header: Any) -> str:
         key = key or self.signing_key
         algorithm = "RS256" if isinstance(key, RSAKey) else "ES256"
         full_header = {"alg": algorithm, "kid": key.kid, "typ": "at+jwt", **header}
@@ -102,32 +104,10 @@ class Issuer:
         return self.sign(self.claims(tenant, **overrides))
 
 
-def _listening_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-async def _serve(app: Starlette, sock: socket.socket) -> AsyncIterator[None]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="off", ws="none", http="h11", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            await asyncio.sleep(0.005)
-        yield
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
 @pytest.fixture
-async def issuer() -> AsyncIterator[Issuer]:
-    sock = _listening_socket()
-    issuer = Issuer(f"http://127.0.0.1:{sock.getsockname()[1]}")
-    async for _ in _serve(issuer.app, sock):
+async def issuer(serve: Serve, free_socket: socket.socket) -> AsyncIterator[Issuer]:
+    issuer = Issuer(f"http://127.0.0.1:{free_socket.getsockname()[1]}")
+    async with serve(issuer.app, free_socket):
         yield issuer
 
 
