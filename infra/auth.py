@@ -39,6 +39,10 @@ from okrledger.infra.tokens import ClaimNames, InvalidToken, TokenVerifier
 from okrledger.services.identity import Principal
 
 
+class DevelopmentIssuerDisabled(RuntimeError):
+    """Development tokens are refused while a real issuer (OIDC_ISSUER/JWKS_URL) is configured."""
+
+
 class AuthenticatedPrincipal(BaseUser):
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
@@ -64,15 +68,21 @@ class BearerTokenBackend(AuthenticationBackend):
         authorization = conn.headers.get("Authorization")
         if authorization is None:
             return None
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationError("expected 'Authorization: Bearer <token>'")
         try:
-            principal = await self._verifier.verify(token.strip())
+            principal = await verify_authorization(self._verifier, authorization)
         except InvalidToken as error:
             raise AuthenticationError(error.reason) from error
         scopes = ["authenticated", *sorted(role.value for role in principal.roles)]
         return AuthCredentials(scopes), AuthenticatedPrincipal(principal)
+
+
+async def verify_authorization(verifier: TokenVerifier, authorization: str) -> Principal:
+    """The principal of an `Authorization` value ("Bearer <token>"), e.g. from a WebSocket's
+    connection_init payload, where browsers cannot set headers."""
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("expected 'Authorization: Bearer <token>'")
+    return await verifier.verify(token.strip())
 
 
 def principal_of(conn: HTTPConnection) -> Principal | None:
@@ -131,7 +141,9 @@ def build_auth(settings: Settings, http_client: httpx.AsyncClient) -> Auth:
 def development_issuer(settings: Settings) -> DevelopmentIssuer:
     """The data directory's development issuer (for `okrledger token`); refused with a real one."""
     if not settings.development_issuer_enabled:
-        raise RuntimeError("a real issuer is configured (OIDC_ISSUER/JWKS_URL): no dev tokens")
+        raise DevelopmentIssuerDisabled(
+            "a real issuer is configured (OIDC_ISSUER/JWKS_URL); development tokens are off"
+        )
     url = settings.dev_issuer_url or development_issuer_url(settings.host, settings.port)
     return DevelopmentIssuer.load_or_create(
         settings.data_dir, issuer=url, audience=settings.audience

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ from okrledger.services.identity import Principal, Role
 
 ALLOWED_ALGORITHMS = frozenset({"RS256", "ES256"})
 MAX_TOKEN_BYTES = 8 * 1024
+
+log = logging.getLogger(__name__)
 
 
 class InvalidToken(Exception):
@@ -89,6 +92,7 @@ class TokenVerifier:
         try:
             key = await self._keys.key(kid)
         except KeysUnavailable as error:
+            log.warning("cannot verify tokens: %s", error)
             raise InvalidToken("the issuer's keys are unavailable") from error
         if key is None:
             raise InvalidToken("token signed with an unknown key")

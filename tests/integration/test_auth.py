@@ -117,8 +117,8 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def _verifier(issuer: Issuer, http: httpx.AsyncClient, **options: Any) -> TokenVerifier:
-    keys = RemoteKeys(http, issuer=issuer.url, refresh_interval=options.pop("refresh", 60.0))
+def _verifier(issuer: Issuer, http: httpx.AsyncClient, refresh: float = 60.0) -> TokenVerifier:
+    keys = RemoteKeys(http, issuer=issuer.url, refresh_interval=refresh)
     return TokenVerifier(keys, issuer=issuer.url, audience=AUDIENCE, leeway=0)
 
 
@@ -181,6 +181,18 @@ async def test_expired_token_is_refused(
     token = issuer.token(tenant, iat=now - 600, exp=now - 60)
 
     assert await _refused(_verifier(issuer, http), token) == "token expired"
+
+
+async def test_expiry_within_the_clock_skew_leeway_is_tolerated(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    keys = RemoteKeys(http, issuer=issuer.url)
+    verifier = TokenVerifier(keys, issuer=issuer.url, audience=AUDIENCE, leeway=30)
+    now = int(time.time())
+
+    principal = await verifier.verify(issuer.token(tenant, iat=now - 600, exp=now - 10))
+
+    assert principal.tenant_id == tenant
 
 
 async def test_token_not_yet_valid_is_refused(

@@ -15,7 +15,12 @@ import pytest
 from pydantic import ValidationError
 from starlette.applications import Starlette
 
-from okrledger.infra.auth import build_auth, development_issuer, development_issuer_routes
+from okrledger.infra.auth import (
+    DevelopmentIssuerDisabled,
+    build_auth,
+    development_issuer,
+    development_issuer_routes,
+)
 from okrledger.infra.db import InvalidTenant
 from okrledger.infra.dev_issuer import (
     KEY_FILE,
@@ -142,7 +147,7 @@ async def test_configured_issuer_turns_the_development_issuer_off(tmp_path: Path
 
     assert auth.development_issuer is None
     assert not (tmp_path / KEY_FILE).exists()
-    with pytest.raises(RuntimeError, match="real issuer"):
+    with pytest.raises(DevelopmentIssuerDisabled):
         development_issuer(settings)
 
 
