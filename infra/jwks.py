@@ -96,7 +96,7 @@ class RemoteKeys:
         self._loaded_at = float("-inf")
         self._attempted_at = float("-inf")
         self._lock = asyncio.Lock()
-        self.fetches = 0  # JWKS requests made; read by tests and metrics
+        self.fetches = 0  # refresh attempts (discovery + JWKS); for tests and metrics
 
     async def key(self, kid: str) -> Key | None:
         if (
