@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,3 +34,69 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, validation_alias="OKRLEDGER_POOL_MIN")
     pool_max_size: int = Field(default=10, validation_alias="OKRLEDGER_POOL_MAX")
     log_level: str = Field(default="INFO", validation_alias="OKRLEDGER_LOG_LEVEL")
+
+    oidc_issuer: str | None = Field(
+        default=None,
+        validation_alias="OIDC_ISSUER",
+        description="Issuer of access tokens; its keys are found by OIDC discovery "
+        "({issuer}/.well-known/openid-configuration). Unset (with JWKS_URL unset) means the "
+        "server is its own development issuer.",
+    )
+    jwks_url: str | None = Field(
+        default=None,
+        validation_alias="JWKS_URL",
+        description="The issuer's JWKS, skipping discovery; OIDC_ISSUER must then name the "
+        "issuer that tokens carry in 'iss'.",
+    )
+    audience: str = Field(
+        default="okrledger",
+        validation_alias="OKRLEDGER_AUDIENCE",
+        description="The 'aud' every access token must name.",
+    )
+    token_leeway_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=300,
+        validation_alias="OKRLEDGER_TOKEN_LEEWAY",
+        description="Clock skew tolerated on a token's exp, nbf and iat.",
+    )
+    jwks_refresh_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="OKRLEDGER_JWKS_REFRESH_INTERVAL",
+        description="Least time between two JWKS fetches, however many unknown key ids arrive.",
+    )
+    jwks_max_age_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        validation_alias="OKRLEDGER_JWKS_MAX_AGE",
+        description="How long fetched keys are used before they are fetched again.",
+    )
+    tenant_claim: str = Field(
+        default="tenant_id",
+        validation_alias="OKRLEDGER_TENANT_CLAIM",
+        description="The access-token claim naming the caller's tenant.",
+    )
+    roles_claim: str = Field(
+        default="roles",
+        validation_alias="OKRLEDGER_ROLES_CLAIM",
+        description="The access-token claim listing the caller's roles "
+        "(admin, editor, viewer, auditor, integrator; others are ignored).",
+    )
+    dev_issuer_url: str | None = Field(
+        default=None,
+        validation_alias="OKRLEDGER_DEV_ISSUER_URL",
+        description="The development issuer's public URL (its 'iss'); derived from "
+        "OKRLEDGER_HOST and OKRLEDGER_PORT when unset.",
+    )
+
+    @property
+    def development_issuer_enabled(self) -> bool:
+        """True when no real issuer is configured, so the server signs its own tokens."""
+        return self.oidc_issuer is None and self.jwks_url is None
+
+    @model_validator(mode="after")
+    def _issuer_named_with_jwks_url(self) -> Self:
+        if self.jwks_url is not None and self.oidc_issuer is None:
+            raise ValueError("JWKS_URL needs OIDC_ISSUER: tokens' 'iss' must be checked against it")
+        return self
