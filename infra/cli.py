@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from datetime import timedelta
 from types import FrameType
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from okrledger.infra.auth import DevelopmentIssuerDisabled, development_issuer
 from okrledger.infra.cli_audit import audit_app
 from okrledger.infra.cli_common import DataDir, owner_database, settings_for
 from okrledger.infra.cli_projections import projections_app
 from okrledger.infra.logging import configure_logging
 from okrledger.infra.migrations.runner import migrate as apply_migrations
+from okrledger.services.identity import Role
 
 app = typer.Typer(
     help="okrledger: event-sourced, multi-tenant OKRs and KPIs over GraphQL.",
@@ -46,6 +49,8 @@ def serve(
         # Worker processes read their settings from the environment.
         os.environ["DATABASE_URL"] = dsn
         os.environ["OKRLEDGER_DATA_DIR"] = str(settings.data_dir)
+        os.environ["OKRLEDGER_HOST"] = host or settings.host
+        os.environ["OKRLEDGER_PORT"] = str(port or settings.port)
         uvicorn.run(
             "okrledger.infra.app:create_app",
             factory=True,
@@ -55,6 +60,31 @@ def serve(
             log_config=None,
             timeout_graceful_shutdown=10,
         )
+
+
+@app.command()
+def token(
+    tenant: Annotated[str, typer.Option(help="The tenant the token acts in.")],
+    sub: Annotated[str, typer.Option(help="The subject: who acts (becomes each event's actor).")],
+    roles: Annotated[
+        str, typer.Option(help="Comma-separated: admin, editor, viewer, auditor, integrator.")
+    ] = "editor",
+    hours: Annotated[float, typer.Option(min=0.01, max=24 * 30, help="Lifetime.")] = 8,
+    data_dir: DataDir = None,
+) -> None:
+    """Print a development access token (only while no real issuer is configured)."""
+    settings = settings_for(data_dir)
+    wanted = [r.strip() for r in roles.split(",") if r.strip()]
+    known = [role.value for role in Role]
+    if not wanted or any(r not in known for r in wanted):
+        typer.echo(f"okrledger: roles must be among {', '.join(known)}; got {roles!r}", err=True)
+        raise typer.Exit(code=2)
+    try:
+        issuer = development_issuer(settings)
+        typer.echo(issuer.mint(tenant, sub, wanted, timedelta(hours=hours)))
+    except (DevelopmentIssuerDisabled, ValueError) as error:
+        typer.echo(f"okrledger: {error}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 @app.command()
