@@ -89,6 +89,20 @@ class Settings(BaseSettings):
         description="The development issuer's public URL (its 'iss'); derived from "
         "OKRLEDGER_HOST and OKRLEDGER_PORT when unset.",
     )
+    tenant_mutations_per_minute: int = Field(
+        default=6000,
+        ge=0,
+        validation_alias="OKRLEDGER_TENANT_MUTATIONS_PER_MINUTE",
+        description="GraphQL mutations a tenant may run per minute in one server process "
+        "(bursts up to a tenth of it); 0 turns the limit off.",
+    )
+    token_mutations_per_minute: int = Field(
+        default=1200,
+        ge=0,
+        validation_alias="OKRLEDGER_TOKEN_MUTATIONS_PER_MINUTE",
+        description="GraphQL mutations one caller (tenant and subject) may run per minute in "
+        "one server process; 0 turns the limit off.",
+    )
 
     @property
     def development_issuer_enabled(self) -> bool:
