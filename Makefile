@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-embedded test-external check lint format lock clean
+.PHONY: install serve test test-embedded test-external check lint format lock clean schema
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ check: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Rewrite graphql/schema.graphql from the code (a test fails when they differ).
+schema: install
+	$(BIN)/python -m okrledger.graphql.sdl
 
 ## Re-pin every dependency after changing pyproject.toml.
 lock:

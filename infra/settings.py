@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -33,3 +34,25 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, validation_alias="OKRLEDGER_POOL_MIN")
     pool_max_size: int = Field(default=10, validation_alias="OKRLEDGER_POOL_MAX")
     log_level: str = Field(default="INFO", validation_alias="OKRLEDGER_LOG_LEVEL")
+    development: bool = Field(
+        default=False,
+        validation_alias="OKRLEDGER_DEVELOPMENT",
+        description="Development mode: serves GraphiQL at /graphql. Never in production.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="OKRLEDGER_CORS_ORIGINS",
+        description="Comma-separated SPA origins allowed to call the API from a browser.",
+    )
+    max_request_bytes: int = Field(
+        default=1_000_000,
+        validation_alias="OKRLEDGER_MAX_REQUEST_BYTES",
+        description="Larger GraphQL request bodies are refused with 413.",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
