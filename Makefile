@@ -35,7 +35,8 @@ check: install
 	@# mypy needs the package under its real name; the repository root *is* okrledger.
 	@mkdir -p .typecheck && ln -sfn "$(CURDIR)" .typecheck/okrledger
 	MYPYPATH=.typecheck $(BIN)/mypy -p okrledger
-	MYPYPATH=.typecheck $(BIN)/mypy tests
+	@# Tests import shared helpers as tests.e2e.*; name modules from the repository root.
+	MYPYPATH=.typecheck $(BIN)/mypy --explicit-package-bases tests
 	$(BIN)/lint-imports
 
 format: install

@@ -22,7 +22,8 @@ async def start_cycle(api: Api, name: str | None = None) -> dict[str, Any]:
         CYCLE,
     )
     assert result["__typename"] == "StartCyclePayload", result
-    return result["cycle"]
+    cycle: dict[str, Any] = result["cycle"]
+    return cycle
 
 
 async def set_objective(api: Api, cycle_id: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -33,13 +34,15 @@ async def set_objective(api: Api, cycle_id: str | None = None, **extra: Any) -> 
         OBJECTIVE,
     )
     assert result["__typename"] == "SetObjectivePayload", result
-    return result["objective"]
+    objective: dict[str, Any] = result["objective"]
+    return objective
 
 
 async def activate(api: Api, objective_id: str) -> dict[str, Any]:
     result = await api.mutate("activateObjective", {"objectiveId": objective_id}, OBJECTIVE)
     assert result["__typename"] == "ActivateObjectivePayload", result
-    return result["objective"]
+    activated: dict[str, Any] = result["objective"]
+    return activated
 
 
 async def add_key_result(api: Api, objective_id: str) -> dict[str, Any]:
