@@ -72,11 +72,14 @@ def create_app(
         runtime: Runtime = app.state.runtime
         return runtime
 
+    limits = Limits(
+        max_depth=chosen.graphql_max_depth,
+        max_tokens=chosen.graphql_max_tokens,
+        max_aliases=chosen.graphql_max_aliases,
+        max_body_bytes=chosen.max_request_bytes,
+    )
     graphql = GraphQLApp(
-        build_schema(),
-        backend=backend,
-        development=chosen.development,
-        limits=Limits(max_body_bytes=chosen.max_request_bytes),
+        build_schema(limits), backend=backend, development=chosen.development, limits=limits
     )
     middleware = []
     if chosen.cors_origins:
