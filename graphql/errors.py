@@ -76,9 +76,13 @@ def field_name(name: str | None) -> str | None:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def user_error(error: DomainError) -> Problem:
-    """The typed result for a domain refusal (an unknown code counts as validation)."""
-    field = field_name(error.field)
+def user_error(error: DomainError, *, target: str | None = None) -> Problem:
+    """The typed result for a domain refusal (an unknown code counts as validation).
+
+    `target` names the input field of the thing the command acts on: the write path
+    reports a missing one as field "id".
+    """
+    field = target if error.field == "id" and target else field_name(error.field)
     if isinstance(error, VersionConflict):
         return VersionConflictError(
             code=error.code, message=error.message, field=field, actual_version=error.actual

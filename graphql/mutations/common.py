@@ -39,7 +39,7 @@ class ChangeInput(CommandInput):
 
 
 @strawberry.interface(description="What every successful command answers: where the change landed.")
-class Change:
+class MutationPayload:
     version: int = strawberry.field(description="The changed object's version after the command.")
     position: int = strawberry.field(
         description="The tenant's event position reached: reads at or past it see this change."
@@ -62,9 +62,9 @@ def handler(info: Info[Context, None]) -> Handler:
     return info.context.handler
 
 
-async def attempt(run: Awaitable[OutcomeT]) -> OutcomeT | Problem:
-    """The command's outcome, or its refusal as a typed error."""
+async def attempt(run: Awaitable[OutcomeT], *, target: str | None = None) -> OutcomeT | Problem:
+    """The command's outcome, or its refusal as a typed error; `target` as in `user_error`."""
     try:
         return await run
     except DomainError as error:
-        return user_error(error)
+        return user_error(error, target=target)

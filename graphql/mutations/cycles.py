@@ -13,9 +13,9 @@ from okrledger.domain.cycle import Cycle as CycleState
 from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
-    Change,
     ChangeInput,
     CommandInput,
+    MutationPayload,
     attempt,
     command_context,
     handler,
@@ -43,7 +43,7 @@ class CloseCycleInput(ChangeInput):
 
 
 @strawberry.interface(description="A cycle command succeeded.")
-class CyclePayload(Change):
+class CyclePayload(MutationPayload):
     cycle: Cycle
 
     @classmethod
@@ -83,7 +83,8 @@ class CycleMutations:
             cycle_id=input.cycle_id,
         )
         outcome = await attempt(
-            cycles.start_cycle(cmd, command_context(info, input), handler(info))
+            cycles.start_cycle(cmd, command_context(info, input), handler(info)),
+            target="cycleId",
         )
         return outcome if not isinstance(outcome, Outcome) else StartCyclePayload.of(outcome)
 
@@ -96,6 +97,7 @@ class CycleMutations:
     ) -> CloseCycleResult:
         cmd = cycles.CloseCycle(cycle_id=input.cycle_id, expected_version=input.expected_version)
         outcome = await attempt(
-            cycles.close_cycle(cmd, command_context(info, input), handler(info))
+            cycles.close_cycle(cmd, command_context(info, input), handler(info)),
+            target="cycleId",
         )
         return outcome if not isinstance(outcome, Outcome) else CloseCyclePayload.of(outcome)

@@ -125,7 +125,8 @@ class KeyResultMutations:
             expected_version=input.expected_version,
         )
         outcome = await attempt(
-            key_results.add_key_result(cmd, command_context(info, input), handler(info))
+            key_results.add_key_result(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         return outcome if not isinstance(outcome, Outcome) else AddKeyResultPayload.of(outcome)
 
@@ -147,7 +148,8 @@ class KeyResultMutations:
             expected_version=input.expected_version,
         )
         outcome = await attempt(
-            key_results.revise_key_result(cmd, command_context(info, input), handler(info))
+            key_results.revise_key_result(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         return outcome if not isinstance(outcome, Outcome) else ReviseKeyResultPayload.of(outcome)
 
@@ -164,7 +166,8 @@ class KeyResultMutations:
             expected_version=input.expected_version,
         )
         outcome = await attempt(
-            key_results.remove_key_result(cmd, command_context(info, input), handler(info))
+            key_results.remove_key_result(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         return outcome if not isinstance(outcome, Outcome) else RemoveKeyResultPayload.of(outcome)
 
@@ -184,7 +187,8 @@ class KeyResultMutations:
             expected_version=input.expected_version,
         )
         outcome = await attempt(
-            key_results.check_in_key_result(cmd, command_context(info, input), handler(info))
+            key_results.check_in_key_result(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         if not isinstance(outcome, Outcome):
             return outcome

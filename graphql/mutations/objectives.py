@@ -13,9 +13,9 @@ from okrledger.domain.objective import Objective as ObjectiveState
 from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
-    Change,
     ChangeInput,
     CommandInput,
+    MutationPayload,
     attempt,
     command_context,
     handler,
@@ -93,7 +93,7 @@ class RestoreObjectiveInput(ObjectiveChangeInput):
 
 
 @strawberry.interface(description="An objective or key result command succeeded.")
-class ObjectivePayload(Change):
+class ObjectivePayload(MutationPayload):
     objective: Objective
 
     @classmethod
@@ -198,7 +198,8 @@ class ObjectiveMutations:
             objective_id=input.objective_id,
         )
         outcome = await attempt(
-            objectives.set_objective(cmd, command_context(info, input), handler(info))
+            objectives.set_objective(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         return outcome if not isinstance(outcome, Outcome) else SetObjectivePayload.of(outcome)
 
@@ -216,7 +217,8 @@ class ObjectiveMutations:
             expected_version=input.expected_version,
         )
         outcome = await attempt(
-            objectives.revise_objective(cmd, command_context(info, input), handler(info))
+            objectives.revise_objective(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         return outcome if not isinstance(outcome, Outcome) else ReviseObjectivePayload.of(outcome)
 
@@ -234,7 +236,8 @@ class ObjectiveMutations:
             expected_version=input.expected_version,
         )
         outcome = await attempt(
-            objectives.assign_objective_owner(cmd, command_context(info, input), handler(info))
+            objectives.assign_objective_owner(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         if not isinstance(outcome, Outcome):
             return outcome
@@ -253,7 +256,8 @@ class ObjectiveMutations:
             expected_version=input.expected_version,
         )
         outcome = await attempt(
-            objectives.align_objective(cmd, command_context(info, input), handler(info))
+            objectives.align_objective(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         return outcome if not isinstance(outcome, Outcome) else AlignObjectivePayload.of(outcome)
 
@@ -267,7 +271,8 @@ class ObjectiveMutations:
             objective_id=input.objective_id, expected_version=input.expected_version
         )
         outcome = await attempt(
-            objectives.activate_objective(cmd, command_context(info, input), handler(info))
+            objectives.activate_objective(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         if not isinstance(outcome, Outcome):
             return outcome
@@ -287,7 +292,8 @@ class ObjectiveMutations:
             expected_version=input.expected_version,
         )
         outcome = await attempt(
-            objectives.grade_objective(cmd, command_context(info, input), handler(info))
+            objectives.grade_objective(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         return outcome if not isinstance(outcome, Outcome) else GradeObjectivePayload.of(outcome)
 
@@ -302,7 +308,8 @@ class ObjectiveMutations:
             objective_id=input.objective_id, expected_version=input.expected_version
         )
         outcome = await attempt(
-            objectives.close_objective(cmd, command_context(info, input), handler(info))
+            objectives.close_objective(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         return outcome if not isinstance(outcome, Outcome) else CloseObjectivePayload.of(outcome)
 
@@ -317,7 +324,8 @@ class ObjectiveMutations:
             objective_id=input.objective_id, expected_version=input.expected_version
         )
         outcome = await attempt(
-            objectives.archive_objective(cmd, command_context(info, input), handler(info))
+            objectives.archive_objective(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         if not isinstance(outcome, Outcome):
             return outcome
@@ -334,7 +342,8 @@ class ObjectiveMutations:
             objective_id=input.objective_id, expected_version=input.expected_version
         )
         outcome = await attempt(
-            objectives.restore_objective(cmd, command_context(info, input), handler(info))
+            objectives.restore_objective(cmd, command_context(info, input), handler(info)),
+            target="objectiveId",
         )
         if not isinstance(outcome, Outcome):
             return outcome

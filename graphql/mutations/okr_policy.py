@@ -10,8 +10,8 @@ from strawberry.types import Info
 from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
-    Change,
     ChangeInput,
+    MutationPayload,
     attempt,
     command_context,
     handler,
@@ -32,7 +32,7 @@ class SetOkrPolicyInput(ChangeInput):
 
 
 @strawberry.type
-class SetOkrPolicyPayload(Change):
+class SetOkrPolicyPayload(MutationPayload):
     policy: OkrPolicy
 
 

@@ -51,6 +51,13 @@ async def test_an_unknown_cycle_is_a_not_found_error_on_cycle_id(editor: Api) ->
     assert (result["code"], result["field"]) == ("NOT_FOUND", "cycleId")
 
 
+async def test_an_unknown_objective_is_a_not_found_error_on_objective_id(editor: Api) -> None:
+    result = await editor.mutate("closeObjective", {"objectiveId": str(uuid4())}, OBJECTIVE)
+
+    assert result["__typename"] == "NotFoundError"
+    assert (result["code"], result["field"]) == ("NOT_FOUND", "objectiveId")
+
+
 async def test_an_unknown_key_result_is_a_not_found_error_on_key_result_id(editor: Api) -> None:
     objective = await set_objective(editor)
 
