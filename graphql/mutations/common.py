@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from okrledger.domain.errors import DomainError
 from okrledger.graphql.context import Context
-from okrledger.graphql.errors import Problem, user_error
+from okrledger.graphql.errors import Problem, ValidationError, user_error
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
 
@@ -55,6 +55,17 @@ def command_context(info: Info[Context, None], given: CommandInput) -> CommandCo
         command_id=given.command_id or str(uuid4()),
         correlation_id=info.context.request_id,
         reason=given.reason,
+    )
+
+
+def refuse_version_of_new(given: ChangeInput, kind: str) -> ValidationError | None:
+    """A command that creates something can expect only version 0 (nothing there yet)."""
+    if given.expected_version in (None, 0):
+        return None
+    return ValidationError(
+        code="VALIDATION",
+        message=f"A new {kind} has no version yet: expectedVersion can only be 0 or null",
+        field="expectedVersion",
     )
 
 

@@ -14,11 +14,11 @@ from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
     ChangeInput,
-    CommandInput,
     MutationPayload,
     attempt,
     command_context,
     handler,
+    refuse_version_of_new,
 )
 from okrledger.graphql.permissions import CanEditGoals
 from okrledger.graphql.types.cycle import Cycle
@@ -28,7 +28,7 @@ from okrledger.services.handling import Outcome
 
 
 @strawberry.input
-class StartCycleInput(CommandInput):
+class StartCycleInput(ChangeInput):
     name: str = strawberry.field(description='Unique within the tenant, e.g. "2026-Q4".')
     starts_on: date
     ends_on: date = strawberry.field(description="After startsOn.")
@@ -76,6 +76,8 @@ class CycleMutations:
     async def start_cycle(
         self, info: Info[Context, None], input: StartCycleInput
     ) -> StartCycleResult:
+        if refused := refuse_version_of_new(input, "cycle"):
+            return refused
         cmd = cycles.StartCycle(
             name=input.name,
             starts_on=input.starts_on,

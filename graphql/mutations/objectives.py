@@ -14,11 +14,11 @@ from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
     ChangeInput,
-    CommandInput,
     MutationPayload,
     attempt,
     command_context,
     handler,
+    refuse_version_of_new,
 )
 from okrledger.graphql.permissions import CanEditGoals
 from okrledger.graphql.types.from_aggregates import objective_of
@@ -28,7 +28,7 @@ from okrledger.services.handling import Outcome
 
 
 @strawberry.input
-class SetObjectiveInput(CommandInput):
+class SetObjectiveInput(ChangeInput):
     cycle_id: UUID
     title: str
     owner: str = strawberry.field(description="A person or a team.")
@@ -188,6 +188,8 @@ class ObjectiveMutations:
     async def set_objective(
         self, info: Info[Context, None], input: SetObjectiveInput
     ) -> SetObjectiveResult:
+        if refused := refuse_version_of_new(input, "objective"):
+            return refused
         cmd = objectives.SetObjective(
             title=input.title,
             cycle_id=input.cycle_id,

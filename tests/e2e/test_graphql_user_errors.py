@@ -120,3 +120,14 @@ async def test_an_invalid_uuid_variable_is_reported_not_masked(editor: Api) -> N
 
     assert body["data"] is None
     assert "objectiveId" in body["errors"][0]["message"]
+
+
+async def test_a_new_cycle_cannot_expect_a_version_above_zero(editor: Api) -> None:
+    given = {"name": "Q", "startsOn": "2026-10-01", "endsOn": "2026-12-31", "expectedVersion": 2}
+
+    refused = await editor.mutate("startCycle", given, CYCLE)
+    started = await editor.mutate("startCycle", {**given, "expectedVersion": 0}, CYCLE)
+
+    assert refused["__typename"] == "ValidationError"
+    assert refused["field"] == "expectedVersion"
+    assert started["__typename"] == "StartCyclePayload"
