@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-embedded test-external bench docs check lint format lock clean
+.PHONY: install serve test test-embedded test-external bench docs check lint format lock clean schema
 
 install: $(STAMP)
 
@@ -43,13 +43,18 @@ check: install
 	@# mypy needs the package under its real name; the repository root *is* okrledger.
 	@mkdir -p .typecheck && ln -sfn "$(CURDIR)" .typecheck/okrledger
 	MYPYPATH=.typecheck $(BIN)/mypy -p okrledger
-	MYPYPATH=.typecheck $(BIN)/mypy tests
+	@# Tests import shared helpers as tests.e2e.*; name modules from the repository root.
+	MYPYPATH=.typecheck $(BIN)/mypy --explicit-package-bases tests
 	MYPYPATH=.typecheck $(BIN)/mypy -p bench
 	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Rewrite graphql/schema.graphql from the code (a test fails when they differ).
+schema: install
+	$(BIN)/python -m okrledger.graphql.sdl
 
 ## Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -1,4 +1,4 @@
-"""The Starlette application: health and readiness probes now, GraphQL mounted by features."""
+"""The Starlette application: GraphQL at /graphql, health and readiness probes."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ from typing import cast
 
 import asyncpg
 from starlette.applications import Starlette
+from starlette.authentication import AuthenticationBackend
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from okrledger.graphql.context import Backend
+from okrledger.graphql.http import REQUEST_ID_HEADER, GraphQLApp
+from okrledger.graphql.limits import Limits
+from okrledger.graphql.schema import build_schema
 from okrledger.infra.bootstrap import Runtime, start_runtime
 from okrledger.infra.migrations.runner import pending_on
 from okrledger.infra.settings import Settings
@@ -39,8 +47,14 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI app; reads settings from the environment when none are given."""
+def create_app(
+    settings: Settings | None = None, *, auth_backend: AuthenticationBackend | None = None
+) -> Starlette:
+    """The ASGI app; reads settings from the environment when none are given.
+
+    `auth_backend` verifies callers and puts a `Principal` on `request.user.principal`;
+    without one every request is anonymous (and every mutation UNAUTHENTICATED).
+    """
     chosen = settings or Settings()
 
     @asynccontextmanager
@@ -54,7 +68,41 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await runtime.close()
             log.info("okrledger stopped")
 
-    return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz)],
+    def backend() -> Backend:
+        runtime: Runtime = app.state.runtime
+        return runtime
+
+    limits = Limits(
+        max_depth=chosen.graphql_max_depth,
+        max_tokens=chosen.graphql_max_tokens,
+        max_aliases=chosen.graphql_max_aliases,
+        max_body_bytes=chosen.max_request_bytes,
+    )
+    graphql = GraphQLApp(
+        build_schema(limits), backend=backend, development=chosen.development, limits=limits
+    )
+    middleware = []
+    if chosen.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=chosen.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", REQUEST_ID_HEADER],
+                expose_headers=[REQUEST_ID_HEADER],
+                max_age=600,
+            )
+        )
+    if auth_backend is not None:
+        middleware.append(Middleware(AuthenticationMiddleware, backend=auth_backend))
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=middleware,
         lifespan=lifespan,
     )
+    return app

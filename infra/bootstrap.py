@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from okrledger.infra.db import Database, app_dsn
@@ -11,7 +12,7 @@ from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.migrations.runner import migrate
 from okrledger.infra.projector import InlineProjections
 from okrledger.infra.settings import Settings
-from okrledger.projections.base import Projection
+from okrledger.projections.base import Projection, Rows
 from okrledger.services.handling import Handler
 
 
@@ -30,6 +31,10 @@ class Runtime:
     store: PostgresEventStore
     handler: Handler
     feed: EventFeed
+
+    def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
+        """A read-only transaction with the tenant set, for the read models."""
+        return self.database.transaction(tenant_id, readonly=True)
 
     async def close(self) -> None:
         await self.feed.stop()

@@ -1,0 +1,81 @@
+"""The ASGI app served by uvicorn on 127.0.0.1, in the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import uvicorn
+
+from okrledger.infra.app import create_app
+from okrledger.infra.settings import Settings
+from okrledger.services.identity import Role
+from tests.e2e.header_auth import HeaderAuth, header_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[str]:
+    """Serve the app with the test-only header authentication; yields the base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, auth_backend=HeaderAuth()),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        ws="websockets-sansio",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise AssertionError("the server stopped before it started")
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+class Api:
+    """POSTs GraphQL as one caller (or anonymously) and returns the decoded response."""
+
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=self.headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def mutate(self, name: str, input: dict[str, Any], selection: str) -> dict[str, Any]:
+        """Run mutation `name` with `input`; the result object (payload or UserError)."""
+        input_type = name[0].upper() + name[1:] + "Input"
+        body = await self.post(
+            f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ __typename {selection} "
+            "... on UserError { code message field } } }",
+            {"input": input},
+        )
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"][name]
+        return result
+
+
+def as_caller(client: httpx.AsyncClient, tenant_id: str, *roles: Role) -> Api:
+    return Api(client, header_for(f"user-{'-'.join(r.value for r in roles)}", tenant_id, *roles))
