@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 import asyncpg
+import httpx
 from starlette.applications import Starlette
-from starlette.authentication import AuthenticationBackend
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
@@ -21,8 +21,15 @@ from okrledger.graphql.context import Backend
 from okrledger.graphql.http import REQUEST_ID_HEADER, GraphQLApp
 from okrledger.graphql.limits import Limits
 from okrledger.graphql.schema import build_schema
+from okrledger.infra.auth import (
+    BearerTokenBackend,
+    build_auth,
+    development_issuer_routes,
+    unauthenticated_response,
+)
 from okrledger.infra.bootstrap import Runtime, start_runtime
 from okrledger.infra.migrations.runner import pending_on
+from okrledger.infra.rate_limit import MutationLimits, RateLimitMiddleware
 from okrledger.infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,25 +54,27 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-def create_app(
-    settings: Settings | None = None, *, auth_backend: AuthenticationBackend | None = None
-) -> Starlette:
+def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI app; reads settings from the environment when none are given.
 
-    `auth_backend` verifies callers and puts a `Principal` on `request.user.principal`;
-    without one every request is anonymous (and every mutation UNAUTHENTICATED).
+    Bearer tokens are verified against OIDC_ISSUER/JWKS_URL, or, with neither set, against
+    the development issuer whose key lives in the data directory (and whose discovery
+    document and JWKS the app then serves).
     """
     chosen = settings or Settings()
+    http = httpx.AsyncClient(timeout=5)
+    auth = build_auth(chosen, http)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await start_runtime(chosen)
         app.state.runtime = runtime
-        log.info("okrledger ready")
+        log.info("okrledger ready", extra={"development_issuer": bool(auth.development_issuer)})
         try:
             yield
         finally:
             await runtime.close()
+            await http.aclose()
             log.info("okrledger stopped")
 
     def backend() -> Backend:
@@ -93,14 +102,28 @@ def create_app(
                 max_age=600,
             )
         )
-    if auth_backend is not None:
-        middleware.append(Middleware(AuthenticationMiddleware, backend=auth_backend))
+    middleware.append(
+        Middleware(
+            AuthenticationMiddleware,
+            backend=BearerTokenBackend(auth.verifier),
+            on_error=unauthenticated_response,
+        )
+    )
+    if chosen.tenant_mutations_per_minute or chosen.token_mutations_per_minute:
+        limits_per_caller = MutationLimits(
+            chosen.tenant_mutations_per_minute, chosen.token_mutations_per_minute
+        )
+        middleware.append(Middleware(RateLimitMiddleware, limits=limits_per_caller))
+    issuer_routes = (
+        development_issuer_routes(auth.development_issuer) if auth.development_issuer else []
+    )
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
+            *issuer_routes,
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -12,9 +12,10 @@ import httpx
 import uvicorn
 
 from okrledger.infra.app import create_app
+from okrledger.infra.auth import development_issuer
+from okrledger.infra.dev_issuer import DevelopmentIssuer
 from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
-from tests.e2e.header_auth import HeaderAuth, header_for
 
 
 def free_port() -> int:
@@ -25,10 +26,10 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[str]:
-    """Serve the app with the test-only header authentication; yields the base URL."""
+    """Serve the app (its own development issuer signs the tests' tokens); yields the base URL."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, auth_backend=HeaderAuth()),
+        create_app(settings),
         host="127.0.0.1",
         port=port,
         log_config=None,
@@ -77,5 +78,21 @@ class Api:
         return result
 
 
-def as_caller(client: httpx.AsyncClient, tenant_id: str, *roles: Role) -> Api:
-    return Api(client, header_for(f"user-{'-'.join(r.value for r in roles)}", tenant_id, *roles))
+class ApiClient(httpx.AsyncClient):
+    """An HTTP client to the test server that can sign tokens with its development issuer."""
+
+    def __init__(self, base_url: str, issuer: DevelopmentIssuer) -> None:
+        super().__init__(base_url=base_url, timeout=30)
+        self.issuer = issuer
+
+    def bearer(self, tenant_id: str, subject: str, *roles: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.issuer.mint(tenant_id, subject, roles)}"}
+
+
+def issuer_of(settings: Settings) -> DevelopmentIssuer:
+    return development_issuer(settings)
+
+
+def as_caller(client: ApiClient, tenant_id: str, *roles: Role) -> Api:
+    subject = f"user-{'-'.join(r.value for r in roles)}"
+    return Api(client, client.bearer(tenant_id, subject, *roles))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -11,8 +13,10 @@ from tests.e2e.server import serving
 SPA = "https://app.example.com"
 
 
-async def test_graphiql_is_served_in_development_mode(owner_dsn: str) -> None:
-    settings = Settings(database_url=owner_dsn, pool_min_size=1, development=True)
+async def test_graphiql_is_served_in_development_mode(owner_dsn: str, tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=owner_dsn, pool_min_size=1, development=True, data_dir=tmp_path
+    )
     async with serving(settings) as url, httpx.AsyncClient(base_url=url) as client:
         response = await client.get("/graphql", headers={"accept": "text/html"})
 
@@ -27,8 +31,12 @@ async def test_graphiql_is_not_served_outside_development(client: httpx.AsyncCli
     assert response.status_code == 404
 
 
-async def test_a_configured_spa_origin_passes_the_cors_preflight(owner_dsn: str) -> None:
-    settings = Settings(database_url=owner_dsn, pool_min_size=1, cors_origins=[SPA])
+async def test_a_configured_spa_origin_passes_the_cors_preflight(
+    owner_dsn: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=owner_dsn, pool_min_size=1, cors_origins=[SPA], data_dir=tmp_path
+    )
     async with serving(settings) as url, httpx.AsyncClient(base_url=url) as client:
         allowed = await client.options(
             "/graphql",

@@ -17,10 +17,11 @@ MAX_DEPTH, MAX_ALIASES, MAX_TOKENS, MAX_BYTES = 1, 3, 40, 2000
 
 
 @pytest.fixture(scope="module")
-async def tight_url(owner_dsn: str) -> AsyncIterator[str]:
+async def tight_url(owner_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     settings = Settings(
         database_url=owner_dsn,
         pool_min_size=1,
+        data_dir=tmp_path_factory.mktemp("tight"),
         graphql_max_depth=MAX_DEPTH,
         graphql_max_aliases=MAX_ALIASES,
         graphql_max_tokens=MAX_TOKENS,

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import pytest
 
 from okrledger.services.identity import Role
 from tests.e2e.okr_steps import CYCLE
-from tests.e2e.server import Api, as_caller
+from tests.e2e.server import Api, ApiClient, as_caller
 
 GOAL_EDITORS = {Role.ADMIN, Role.EDITOR}
 SETTINGS_EDITORS = {Role.ADMIN}
@@ -72,7 +71,7 @@ async def run(api: Api, name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("name", "role", "allowed"), CASES)
 async def test_each_role_may_run_exactly_the_mutations_the_matrix_gives_it(
-    client: httpx.AsyncClient, tenant: str, name: str, role: Role, allowed: bool
+    client: ApiClient, tenant: str, name: str, role: Role, allowed: bool
 ) -> None:
     body = await run(as_caller(client, tenant, role), name)
 
@@ -87,9 +86,7 @@ async def test_each_role_may_run_exactly_the_mutations_the_matrix_gives_it(
 
 
 @pytest.mark.parametrize("name", list(MUTATIONS))
-async def test_a_request_without_a_token_is_unauthenticated(
-    client: httpx.AsyncClient, name: str
-) -> None:
+async def test_a_request_without_a_token_is_unauthenticated(client: ApiClient, name: str) -> None:
     body = await run(Api(client, {}), name)
 
     assert body["data"] is None
@@ -97,7 +94,7 @@ async def test_a_request_without_a_token_is_unauthenticated(
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_a_forbidden_mutation_records_nothing(client: httpx.AsyncClient, tenant: str) -> None:
+async def test_a_forbidden_mutation_records_nothing(client: ApiClient, tenant: str) -> None:
     viewer = as_caller(client, tenant, Role.VIEWER)
     editor = as_caller(client, tenant, Role.EDITOR)
     cycle = {"name": "2026-Q4", "startsOn": "2026-10-01", "endsOn": "2026-12-31"}
@@ -114,7 +111,7 @@ async def test_a_forbidden_mutation_records_nothing(client: httpx.AsyncClient, t
 
 
 async def test_anonymous_callers_may_still_ask_the_server_version(
-    client: httpx.AsyncClient,
+    client: ApiClient,
 ) -> None:
     response = await client.get("/graphql", params={"query": "{ serverVersion }"})
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
-
 from okrledger.services.identity import Role
 from tests.e2e.okr_steps import OBJECTIVE, add_key_result, set_objective
-from tests.e2e.server import Api, as_caller
+from tests.e2e.server import Api, ApiClient, as_caller
 
 
 async def test_another_tenants_objective_is_not_found_and_stays_unchanged(
-    client: httpx.AsyncClient, editor: Api, other_tenant: str
+    client: ApiClient, editor: Api, other_tenant: str
 ) -> None:
     theirs = as_caller(client, other_tenant, Role.EDITOR)
     objective = await set_objective(theirs, title="Their secret plan")
@@ -29,7 +27,7 @@ async def test_another_tenants_objective_is_not_found_and_stays_unchanged(
 
 
 async def test_an_objective_cannot_be_set_in_another_tenants_cycle(
-    client: httpx.AsyncClient, editor: Api, other_tenant: str
+    client: ApiClient, editor: Api, other_tenant: str
 ) -> None:
     theirs = as_caller(client, other_tenant, Role.EDITOR)
     cycle_id = (await set_objective(theirs))["cycleId"]
@@ -42,7 +40,7 @@ async def test_an_objective_cannot_be_set_in_another_tenants_cycle(
 
 
 async def test_another_tenants_key_result_cannot_be_checked_in(
-    client: httpx.AsyncClient, editor: Api, other_tenant: str
+    client: ApiClient, editor: Api, other_tenant: str
 ) -> None:
     theirs = as_caller(client, other_tenant, Role.EDITOR)
     objective = await set_objective(theirs)
@@ -63,7 +61,7 @@ async def test_another_tenants_key_result_cannot_be_checked_in(
 
 
 async def test_an_objective_cannot_align_under_another_tenants_objective(
-    client: httpx.AsyncClient, editor: Api, other_tenant: str
+    client: ApiClient, editor: Api, other_tenant: str
 ) -> None:
     theirs = as_caller(client, other_tenant, Role.EDITOR)
     their_parent = await set_objective(theirs)
