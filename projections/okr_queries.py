@@ -175,7 +175,7 @@ async def cycle_tree(
     if not include_archived:
         summaries = [s for s in summaries if s.status is not ObjectiveStatus.ARCHIVED]
     moment = now or (as_of.time if as_of else None) or head["as_of_time"] or datetime.now(UTC)
-    objectives = _roll_up(cycle, summaries, [_key_result(k) for k in key_results], moment)
+    objectives = roll_up(cycle, summaries, [_key_result(k) for k in key_results], moment)
     return OkrTreeView(cycle, objectives, as_of, moment)
 
 
@@ -304,7 +304,7 @@ def _key_result(r: Any) -> KeyResultView:
     )
 
 
-def _roll_up(
+def roll_up(
     cycle: CycleView,
     summaries: Sequence[ObjectiveSummary],
     key_results: Sequence[KeyResultView],
