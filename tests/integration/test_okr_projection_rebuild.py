@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -68,10 +68,8 @@ class Program:
         return items[i % len(items)] if items else None
 
     async def run(self, step: tuple[str, int, int, int]) -> None:
-        try:
+        with suppress(DomainError):
             await self._run(*step)
-        except DomainError:
-            pass
 
     async def _run(self, what: str, a: int, b: int, n: int) -> None:
         h, ctx = self.handler, self.ctx(a + n)
