@@ -78,6 +78,7 @@ class Program:
         other = self.pick(self.objectives, b)
         krs = self.key_results.get(objective, []) if objective else []
         kr = self.pick(krs, b)
+        cmd: Any  # each branch builds its own command
         if what == "cycle":
             starts = date.today() + timedelta(days=(n - 15) * 10)
             name = f"C{len(self.cycles)}-{uuid.uuid4().hex[:4]}"
