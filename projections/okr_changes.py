@@ -204,7 +204,12 @@ async def key_result_revised(rows: Rows, record: RecordedEvent, e: Any) -> Descr
         before = old.get(column)
         goalpost = moved and field in ("start", "target")
         changes.append(change(field, before, after, goalpost_moved=goalpost))
-        parts.append(f"{label} of '{old['title']}' changed from {show(before)} to {show(after)}")
+        if field == "title":
+            parts.append(f"Key result '{before}' renamed to '{after}'")
+        else:
+            parts.append(
+                f"{label} of '{old['title']}' changed from {show(before)} to {show(after)}"
+            )
     return Description("; ".join(parts), changes)
 
 

@@ -152,7 +152,12 @@ async def test_a_key_result_shows_its_values_confidence_and_last_check_in(
 
     assert view is not None
     (shown,) = view.key_results
-    assert (shown.id, shown.start, shown.target, shown.current) == (kr, 0, 20, 5)
+    assert (shown.id, shown.start, shown.target, shown.current) == (
+        kr,
+        Decimal(0),
+        Decimal(20),
+        Decimal(5),
+    )
     assert shown.progress == Decimal("0.25")
     assert shown.confidence is Confidence.ON_TRACK
     assert (shown.last_check_in_by, shown.note) == ("bob", "steady")
