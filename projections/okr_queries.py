@@ -310,7 +310,12 @@ def roll_up(
     key_results: Sequence[KeyResultView],
     now: datetime,
 ) -> tuple[ObjectiveView, ...]:
-    """Objectives depth first, each with its children's and its rolled-up progress."""
+    """Objectives depth first, each with its children's and its rolled-up progress.
+
+    A parent's rolled-up progress is the mean of its own progress (when it has key
+    results) and the mean of its children's rolled-up progress (when it has any);
+    children in other cycles are not part of this cycle's tree.
+    """
     by_id = {s.id: s for s in summaries}
     children: dict[UUID | None, list[UUID]] = {}
     for s in summaries:
@@ -332,7 +337,9 @@ def roll_up(
     for objective_id in reversed(order):  # children before their parents
         s = by_id[objective_id]
         kids = children.get(objective_id, [])
-        kids_progress = weighted_progress((rolled[k], ONE) for k in kids) if kids else None
+        # Archived goals are shown when asked for, but no longer count towards their parent.
+        counted = [k for k in kids if by_id[k].status is not ObjectiveStatus.ARCHIVED]
+        kids_progress = weighted_progress((rolled[k], ONE) for k in counted) if counted else None
         parts = [(s.progress, ONE)] if s.key_result_count else []
         if kids_progress is not None:
             parts.append((kids_progress, ONE))
