@@ -46,7 +46,11 @@ CREATE TABLE okr_objectives (
     updated_at          timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, objective_id, valid_from_position)
 );
+-- A cycle's tree now (partial: current versions only), and as of a past position or time.
+CREATE INDEX okr_objectives_current_cycle ON okr_objectives (tenant_id, cycle_id, created_position)
+    WHERE valid_to_position IS NULL;
 CREATE INDEX okr_objectives_cycle ON okr_objectives (tenant_id, cycle_id, valid_from_position);
+CREATE INDEX okr_objectives_cycle_time ON okr_objectives (tenant_id, cycle_id, valid_from_time);
 CREATE INDEX okr_objectives_current ON okr_objectives (tenant_id, created_position)
     WHERE valid_to_position IS NULL;
 CREATE INDEX okr_objectives_current_owner ON okr_objectives (tenant_id, owner, created_position)
@@ -82,7 +86,10 @@ CREATE TABLE okr_key_results (
     updated_at               timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, objective_id, key_result_id, valid_from_position)
 );
+CREATE INDEX okr_key_results_current_cycle ON okr_key_results (tenant_id, cycle_id, added_position)
+    WHERE valid_to_position IS NULL;
 CREATE INDEX okr_key_results_cycle ON okr_key_results (tenant_id, cycle_id, valid_from_position);
+CREATE INDEX okr_key_results_cycle_time ON okr_key_results (tenant_id, cycle_id, valid_from_time);
 CREATE INDEX okr_key_results_current ON okr_key_results (tenant_id, objective_id, added_position)
     WHERE valid_to_position IS NULL;
 
