@@ -136,17 +136,16 @@ async def cycle_tree(
 
     Pace is judged at `now`, which defaults to the as-of moment (or the present).
     """
-    param = 2
     found = await rows.fetch(
         f"""SELECT c.name AS cycle_name, c.starts_on, c.ends_on, c.closed AS cycle_closed,
                    c.version AS cycle_version, c.started_at AS cycle_started_at,
-                   c.valid_from_time AS cycle_updated_at, {_POSITION_TIME[as_of_kind(as_of)]},
+                   c.valid_from_time AS cycle_updated_at, {_moment(as_of)} AS as_of_time,
                    o.*
             FROM okr_cycles c
             LEFT JOIN okr_objectives o
               ON o.tenant_id = c.tenant_id AND o.cycle_id = c.cycle_id
-                 AND {_valid("o", as_of, param)}
-            WHERE c.tenant_id = current_tenant() AND c.cycle_id = $1 AND {_valid("c", as_of, param)}
+                 AND {_valid("o", as_of, 2)}
+            WHERE c.tenant_id = current_tenant() AND c.cycle_id = $1 AND {_valid("c", as_of, 2)}
             ORDER BY o.created_position""",
         cycle_id,
         *_as_of_args(as_of),
@@ -155,7 +154,7 @@ async def cycle_tree(
         return None
     key_results = await rows.fetch(
         f"""SELECT * FROM okr_key_results k
-            WHERE k.tenant_id = current_tenant() AND k.cycle_id = $1 AND {_valid("k", as_of, param)}
+            WHERE k.tenant_id = current_tenant() AND k.cycle_id = $1 AND {_valid("k", as_of, 2)}
             ORDER BY k.added_position""",
         cycle_id,
         *_as_of_args(as_of),
@@ -179,16 +178,12 @@ async def cycle_tree(
     return OkrTreeView(cycle, objectives, as_of, moment)
 
 
-def as_of_kind(as_of: AsOf | None) -> str:
-    return "position" if as_of is not None and as_of.position is not None else "other"
-
-
-_POSITION_TIME = {
-    # The recorded time of the position read at: "now" for pace, as it was then.
-    "position": """(SELECT e.recorded_at FROM events e
-                     WHERE e.tenant_id = current_tenant() AND e.position = $2) AS as_of_time""",
-    "other": "NULL::timestamptz AS as_of_time",
-}
+def _moment(as_of: AsOf | None) -> str:
+    """As of a position, pace is judged at the time that position was recorded."""
+    if as_of is None or as_of.position is None:
+        return "NULL::timestamptz"
+    return """(SELECT e.recorded_at FROM events e
+               WHERE e.tenant_id = current_tenant() AND e.position = $2)"""
 
 
 async def objective_view(

@@ -204,6 +204,7 @@ async def test_the_tree_as_of_a_position_or_time_shows_what_it_was_then(
         by_position = await okr_queries.objective_view(rows, objective, as_of=AsOf(position=then))
         by_time = await okr_queries.objective_view(rows, objective, as_of=AsOf(time=moment))
         before_it_existed = await okr_queries.cycle_tree(rows, cycle, as_of=AsOf(position=1))
+        tree_then = await okr_queries.cycle_tree(rows, cycle, as_of=AsOf(position=then))
 
     assert now is not None and now.objective.title == "New title"
     assert now.key_results[0].current == 9
@@ -213,6 +214,7 @@ async def test_the_tree_as_of_a_position_or_time_shows_what_it_was_then(
         assert past.key_results[0].current == 3
         assert past.objective.progress == Decimal("0.3")
     assert before_it_existed is not None and before_it_existed.objectives == ()
+    assert tree_then is not None and tree_then.now == moment  # pace judged as it was then
 
 
 async def test_archived_objectives_leave_the_tree_and_the_roll_up(
