@@ -73,9 +73,25 @@ async def replace(
     """Close `old` and add the version with `changes` applied; returns the new version."""
     new = {k: v for k, v in old.items() if k not in _VALIDITY}
     new.update(changes)
-    key = {k: old[k] for k in key_columns}
-    await close(rows, table, record, key)
-    await add(rows, table, record, new)
+    row = {  # validity first: the UPDATE below refers to $1 and $3
+        "valid_from_position": record.position,
+        "valid_to_position": None,
+        "valid_from_time": record.recorded_at,
+        "valid_to_time": None,
+        **new,
+    }
+    where, key_args = _where({k: old[k] for k in key_columns}, first=len(row) + 1)
+    columns = ", ".join(row)
+    placeholders = ", ".join(f"${n}" for n in range(1, len(row) + 1))
+    # One round trip: close the current version and add the next.
+    await rows.execute(
+        f"""WITH closed AS (
+                UPDATE {table} SET valid_to_position = $1, valid_to_time = $3
+                WHERE {where} AND valid_to_position IS NULL AND valid_from_position < $1)
+            INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING""",
+        *row.values(),
+        *key_args,
+    )
     return new
 
 
