@@ -12,13 +12,14 @@ from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.migrations.runner import migrate
 from okrledger.infra.projector import InlineProjections
 from okrledger.infra.settings import Settings
+from okrledger.projections import catalog
 from okrledger.projections.base import Projection, Rows
 from okrledger.services.handling import Handler
 
 
 def live_projections() -> list[Projection]:
     """Every projection kept current inside each append."""
-    return []
+    return catalog.projections()
 
 
 @dataclass
