@@ -25,7 +25,11 @@ class PostgresKPILinks:
                 tenant_id,
                 kpi_id,
             )
-        return [KPILink(row["objective_id"], row["key_result_id"]) for row in rows]
+        # asyncpg's own UUID type would not pass through the event mapper.
+        return [
+            KPILink(UUID(int=row["objective_id"].int), UUID(int=row["key_result_id"].int))
+            for row in rows
+        ]
 
 
 class PostgresReadingLog:
@@ -45,7 +49,9 @@ class PostgresReadingLog:
             event = decode(record)
             reading = Reading(event.reading_id, event.value, event.observed_at, event.source)
             readings.append(
-                LoggedReading(record.position, record.stream_id, record.command_id, reading)
+                LoggedReading(
+                    record.position, UUID(int=record.stream_id.int), record.command_id, reading
+                )
             )
         reached = records[-1].position if records else position
         return ReadingPage(readings, reached)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import groupby
 from uuid import UUID, uuid4
 
 from okrledger.domain.errors import NotFound
 from okrledger.domain.kpi import KPI, KPIIsRetired, Reading
-from okrledger.domain.objective import Objective
+from okrledger.domain.objective import KeyResult, Objective
 from okrledger.domain.progress import cycle_bounds
 from okrledger.services.cycles import get_cycle
 from okrledger.services.handling import Handler, Outcome
@@ -158,12 +159,23 @@ async def _choose(
     kpi_id: UUID,
     readings: Sequence[Reading],
 ) -> Reading | None:
-    """The newest reading observed in the cycle and after the last one followed."""
     kr = objective.key_results.get(key_result_id)
     if kr is None or kr.kpi_id != kpi_id:
         return None
     cycle = await get_cycle(handler, tenant_id, objective.cycle_id)
-    start, end = cycle_bounds(cycle.starts_on, cycle.ends_on)
+    return reading_to_follow(kr, kpi_id, cycle_bounds(cycle.starts_on, cycle.ends_on), readings)
+
+
+def reading_to_follow(
+    kr: KeyResult,
+    kpi_id: UUID,
+    cycle: tuple[datetime, datetime],
+    readings: Sequence[Reading],
+) -> Reading | None:
+    """The newest reading observed in the cycle and after the last one the key result followed."""
+    if kr.kpi_id != kpi_id:
+        return None
+    start, end = cycle
     last = kr.last_reading_observed_at
     candidates = [
         r
