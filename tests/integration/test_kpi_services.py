@@ -28,6 +28,7 @@ from okrledger.services.ports import CommandContext
 
 HIGHER = Direction.HIGHER_IS_BETTER
 LOWER = Direction.LOWER_IS_BETTER
+CONVERSION_BANDS = BandsInput(Decimal(3), Decimal(2))
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ async def a_kpi(
     tenant: str,
     key: str = "conversion-rate",
     direction: Direction = HIGHER,
-    bands: BandsInput | None = BandsInput(Decimal(3), Decimal(2)),
+    bands: BandsInput | None = CONVERSION_BANDS,
 ) -> uuid.UUID:
     cmd = kpis.DefineKPI(
         key.replace("-", " ").capitalize(), key, "%", direction, "sales", Cadence.DAILY, None, bands
