@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from okrledger.domain.errors import NotFound
 from okrledger.domain.kpi import KPI, KPIIsRetired, Reading
@@ -92,6 +92,7 @@ class KPILinkPolicy:
     async def __call__(
         self, context: CommandContext, kpi_id: UUID, readings: Sequence[Reading]
     ) -> None:
+        """`context` is the command that recorded the readings: each move names it."""
         for link in await self.links.following(context.tenant_id, kpi_id):
             await self._follow_link(context, kpi_id, link, readings)
 
@@ -144,8 +145,8 @@ async def catch_up_kpi_links(
             page.readings, key=lambda r: (r.kpi_id, r.command_id)
         ):
             readings = [logged.reading for logged in group]
-            cause = CommandContext(tenant_id, POLICY_ACTOR, f"catch-up:{uuid4()}", command_id)
-            await policy(cause, kpi_id, readings)
+            # The cause is the command that recorded the readings, as on the live path.
+            await policy(CommandContext(tenant_id, POLICY_ACTOR, command_id), kpi_id, readings)
             seen += len(readings)
         position = page.reached
         await log.advance(tenant_id, position)

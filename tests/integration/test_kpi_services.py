@@ -19,6 +19,8 @@ from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.kpi_links import PostgresKPILinks, PostgresReadingLog
 from okrledger.infra.projector import InlineProjections
 from okrledger.infra.rebuild import rebuild
+from okrledger.projections.change_log import ChangeLog
+from okrledger.projections.kpi_changes import KPI_DESCRIBERS
 from okrledger.projections.kpi_links import KPILinksProjection
 from okrledger.services import cycles, key_results, kpi_links, kpis, objectives
 from okrledger.services.errors import AlreadyClaimed
@@ -430,13 +432,16 @@ async def test_catch_up_applies_readings_the_policy_missed_and_only_once(
     kpi_id = await a_kpi(handler, tenant)
     objective_id, kr_id = await a_linked_key_result(handler, tenant, kpi_id)
     # The process "dies" after the reading's append: no policy runs.
-    await read(handler, tenant, kpi_id, "3.2")
+    sync = ctx(tenant, "crm-sync")
+    await read(handler, tenant, kpi_id, "3.2", context=sync)
     assert await current(handler, tenant, objective_id, kr_id) == Decimal(2)
 
     seen = await kpi_links.catch_up_kpi_links(tenant, policy, log, batch=2)
 
     assert seen == 1
     assert await current(handler, tenant, objective_id, kr_id) == Decimal("3.2")
+    followed = (await live_store.read_stream(tenant, objective_id))[-1]
+    assert followed.correlation_id == sync.command_id
     assert await log.position(tenant) == await live_store.head(tenant)
     before = await live_store.read_stream(tenant, objective_id)
     assert await kpi_links.catch_up_kpi_links(tenant, policy, log) == 0
@@ -488,3 +493,37 @@ async def test_the_rebuilt_link_table_equals_the_inline_one(
 
     assert len(inline) == 3
     assert await links.following(tenant, kpi_id) == inline
+
+
+async def test_the_change_log_shows_which_reading_moved_a_key_result_and_each_correction(
+    database: Database, tenant: str
+) -> None:
+    audited = PostgresEventStore(
+        database,
+        hooks=[InlineProjections([KPILinksProjection(), ChangeLog(KPI_DESCRIBERS)])],
+    )
+    handler = Handler(audited)
+    policy = kpi_links.KPILinkPolicy(handler, PostgresKPILinks(database))
+    kpi_id = await a_kpi(handler, tenant)
+    objective_id, _ = await a_linked_key_result(handler, tenant, kpi_id)
+    reading_id = uuid.uuid4()
+    await read(handler, tenant, kpi_id, "2.6", reading_id=reading_id, policy=policy)
+    await kpis.correct_kpi_reading(
+        kpis.CorrectKPIReading(kpi_id, reading_id, Decimal("2.4"), "refunds netted out"),
+        ctx(tenant, "analyst"),
+        handler,
+    )
+
+    async with database.transaction(tenant, readonly=True) as connection:
+        rows = await connection.fetch(
+            "SELECT stream_id, actor, summary FROM change_log WHERE tenant_id = $1"
+            " AND event_type IN ('KeyResultValueFollowedKPI', 'KPIReadingCorrected')"
+            " ORDER BY position",
+            tenant,
+        )
+    assert [(r["stream_id"], r["actor"]) for r in rows] == [
+        (objective_id, kpi_links.POLICY_ACTOR),
+        (kpi_id, "analyst"),
+    ]
+    assert f"by reading {reading_id}" in rows[0]["summary"]
+    assert "from 2.6 to 2.4: refunds netted out" in rows[1]["summary"]
