@@ -23,6 +23,7 @@ from okrledger.domain.objective import KeyResult, Objective
 from okrledger.domain.progress import cycle_bounds
 from okrledger.services.cycles import get_cycle
 from okrledger.services.handling import Handler, Outcome
+from okrledger.services.keyed_locks import one_writer
 from okrledger.services.kpis import get_kpi
 from okrledger.services.ports import CommandContext, KPILink, KPILinks, ReadingLog
 
@@ -99,24 +100,27 @@ class KPILinkPolicy:
     async def _follow_link(
         self, cause: CommandContext, kpi_id: UUID, link: KPILink, readings: Sequence[Reading]
     ) -> None:
+        chosen = await self._preview(cause, kpi_id, link, readings)
+        if chosen is None:
+            return
+
         async def decide(objective: Objective) -> None:
+            # Judged again on the fresh objective: a newer reading may have got there first.
             await _follow(
-                self.handler, cause.tenant_id, objective, link.key_result_id, kpi_id, readings
+                self.handler, cause.tenant_id, objective, link.key_result_id, kpi_id, [chosen]
             )
 
         # The command id names the reading, so a replay of the same reading is a no-op.
-        first = await self._preview(cause, kpi_id, link, readings)
-        if first is None:
-            return
         context = CommandContext(
             cause.tenant_id,
             POLICY_ACTOR,
-            f"kpi-link:{link.objective_id}:{link.key_result_id}:{first.reading_id}",
+            f"kpi-link:{link.objective_id}:{link.key_result_id}:{chosen.reading_id}",
             correlation_id=cause.command_id,
-            reason=f"KPI reading {first.reading_id}",
+            reason=f"KPI reading {chosen.reading_id}",
         )
         try:
-            await self.handler.update(context, Objective, link.objective_id, decide)
+            async with one_writer(cause.tenant_id, link.objective_id):
+                await self.handler.update(context, Objective, link.objective_id, decide)
         except NotFound:  # the objective or key result is gone; the link went with it
             return
 

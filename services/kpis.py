@@ -18,6 +18,7 @@ from okrledger.domain.errors import NotFound
 from okrledger.domain.kpi import KPI, Cadence, KPIReadingsRefused, Reading
 from okrledger.domain.kpi_health import Bands, Direction
 from okrledger.services.handling import Handler, Outcome
+from okrledger.services.keyed_locks import one_writer
 from okrledger.services.ports import Claim, Claimed, CommandContext
 
 KPI_KEY = "kpi key"
@@ -238,9 +239,10 @@ async def record_kpi_readings(
             for r in accepted
         ]
 
-    outcome = await handler.update(
-        context, KPI, cmd.kpi_id, decide, claims=claims, snapshot_every=SNAPSHOT_EVERY
-    )
+    async with one_writer(context.tenant_id, cmd.kpi_id):
+        outcome = await handler.update(
+            context, KPI, cmd.kpi_id, decide, claims=claims, snapshot_every=SNAPSHOT_EVERY
+        )
     if outcome.duplicate:  # a retried command: what was recorded then is in the claims
         held = await handler.store.claimed(context.tenant_id, READING_ID, ids)
         accepted = [_reading(c) for c in held.values() if c.stream_id == cmd.kpi_id]
@@ -273,7 +275,8 @@ async def correct_kpi_reading(
             original_value=Decimal(original.value),
         )
 
-    return await handler.update(context, KPI, cmd.kpi_id, decide, snapshot_every=SNAPSHOT_EVERY)
+    async with one_writer(context.tenant_id, cmd.kpi_id):
+        return await handler.update(context, KPI, cmd.kpi_id, decide, snapshot_every=SNAPSHOT_EVERY)
 
 
 async def get_kpi(handler: Handler, tenant_id: str, kpi_id: UUID) -> KPI:
@@ -290,14 +293,15 @@ async def _update(
     handler: Handler,
     expected_version: int | None,
 ) -> Outcome[KPI]:
-    return await handler.update(
-        context,
-        KPI,
-        kpi_id,
-        decide,
-        expected_version=expected_version,
-        snapshot_every=SNAPSHOT_EVERY,
-    )
+    async with one_writer(context.tenant_id, kpi_id):
+        return await handler.update(
+            context,
+            KPI,
+            kpi_id,
+            decide,
+            expected_version=expected_version,
+            snapshot_every=SNAPSHOT_EVERY,
+        )
 
 
 def _bands(bands: BandsInput | None, direction: Direction) -> Bands | None:

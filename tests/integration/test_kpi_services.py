@@ -527,3 +527,21 @@ async def test_the_change_log_shows_which_reading_moved_a_key_result_and_each_co
     ]
     assert f"by reading {reading_id}" in rows[0]["summary"]
     assert "from 2.6 to 2.4: refunds netted out" in rows[1]["summary"]
+
+
+async def test_concurrent_readings_leave_the_key_result_at_the_newest_one(
+    handler: Handler, policy: kpi_links.KPILinkPolicy, tenant: str
+) -> None:
+    kpi_id = await a_kpi(handler, tenant)
+    objective_id, kr_id = await a_linked_key_result(handler, tenant, kpi_id)
+    hours = [5, 1, 8, 3, 2, 7, 4, 6]
+
+    await asyncio.gather(
+        *(
+            read(handler, tenant, kpi_id, f"2.{h}", ago=timedelta(hours=h), policy=policy)
+            for h in hours
+        )
+    )
+
+    assert await current(handler, tenant, objective_id, kr_id) == Decimal("2.1")
+    assert (await handler.get(tenant, KPI, kpi_id)).latest_value == Decimal("2.1")
