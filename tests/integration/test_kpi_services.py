@@ -545,3 +545,26 @@ async def test_concurrent_readings_leave_the_key_result_at_the_newest_one(
 
     assert await current(handler, tenant, objective_id, kr_id) == Decimal("2.1")
     assert (await handler.get(tenant, KPI, kpi_id)).latest_value == Decimal("2.1")
+
+
+async def test_a_retried_recording_command_appends_nothing_and_still_moves_the_key_result(
+    handler: Handler,
+    live_store: PostgresEventStore,
+    policy: kpi_links.KPILinkPolicy,
+    tenant: str,
+) -> None:
+    kpi_id = await a_kpi(handler, tenant)
+    objective_id, kr_id = await a_linked_key_result(handler, tenant, kpi_id)
+    sync, reading_id = ctx(tenant, "crm-sync"), uuid.uuid4()
+    # The first attempt dies after its append, before the policy ran.
+    await read(handler, tenant, kpi_id, "3.6", reading_id=reading_id, context=sync)
+    head = await live_store.head(tenant)
+
+    retried = await read(
+        handler, tenant, kpi_id, "3.6", reading_id=reading_id, context=sync, policy=policy
+    )
+
+    assert retried.outcome.duplicate
+    assert await current(handler, tenant, objective_id, kr_id) == Decimal("3.6")
+    kpi_history = await live_store.read_stream(tenant, kpi_id)
+    assert [e.position for e in kpi_history if e.position > head] == []
