@@ -6,15 +6,18 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
+from okrledger.infra.background import PolicyLoop
 from okrledger.infra.db import Database, app_dsn
 from okrledger.infra.event_feed import EventFeed
 from okrledger.infra.event_store import PostgresEventStore
+from okrledger.infra.kpi_links import PostgresKPILinks, PostgresReadingLog
 from okrledger.infra.migrations.runner import migrate
 from okrledger.infra.projector import InlineProjections
 from okrledger.infra.settings import Settings
 from okrledger.projections import catalog
 from okrledger.projections.base import Projection, Rows
 from okrledger.services.handling import Handler
+from okrledger.services.kpi_links import KPILinkPolicy
 
 
 def live_projections() -> list[Projection]:
@@ -32,20 +35,29 @@ class Runtime:
     store: PostgresEventStore
     handler: Handler
     feed: EventFeed
+    kpi_policy: KPILinkPolicy
+    policy_loop: PolicyLoop
 
     def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
         """A read-only transaction with the tenant set, for the read models."""
         return self.database.transaction(tenant_id, readonly=True)
 
     async def close(self) -> None:
+        await self.policy_loop.stop()
         await self.feed.stop()
         await self.database.close()
 
 
 async def start_runtime(
-    settings: Settings, *, projections: Sequence[Projection] | None = None
+    settings: Settings,
+    *,
+    projections: Sequence[Projection] | None = None,
+    background: bool = True,
 ) -> Runtime:
-    """Migrate as the owner, then connect as the non-owner application role."""
+    """Migrate as the owner, then connect as the non-owner application role.
+
+    `background` starts the per-tenant catch-up loop (off for one-shot commands).
+    """
     owner = settings.database_url
     if owner is None:
         raise RuntimeError("DATABASE_URL is not set; `okrledger serve` starts an embedded server")
@@ -60,4 +72,9 @@ async def start_runtime(
     store = PostgresEventStore(database, hooks=[InlineProjections(chosen)] if chosen else [])
     feed = EventFeed(store, app_url)
     await feed.start()
-    return Runtime(settings, owner, database, store, Handler(store), feed)
+    handler = Handler(store)
+    policy = KPILinkPolicy(handler, PostgresKPILinks(database))
+    loop = PolicyLoop(database, policy, PostgresReadingLog(store, database))
+    if background:
+        loop.start()
+    return Runtime(settings, owner, database, store, handler, feed, policy, loop)

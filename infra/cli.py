@@ -97,7 +97,9 @@ DEMO_TENANT = "demo"
 
 
 async def _seed_demo(settings: Settings, dsn: str, tenant: str) -> DemoReport:
-    runtime = await start_runtime(settings.model_copy(update={"database_url": dsn}))
+    runtime = await start_runtime(
+        settings.model_copy(update={"database_url": dsn}), background=False
+    )
     try:
         return await seed_demo(runtime.handler, tenant)
     finally:

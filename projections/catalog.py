@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from okrledger.projections.base import Projection
 from okrledger.projections.change_log import ChangeLog, Describer
+from okrledger.projections.kpi_changes import KPI_DESCRIBERS
+from okrledger.projections.kpi_links import KPILinksProjection
 from okrledger.projections.okr_changes import DESCRIBERS as OKR_DESCRIBERS
 from okrledger.projections.okr_tree import OkrTree
 
@@ -30,8 +32,12 @@ def okr_read_models() -> ReadModels:
     return ReadModels(projections=(OkrTree(),), describers=OKR_DESCRIBERS)
 
 
-# Add a context here (e.g. the KPI read models) to have it run inline and be rebuilt.
-CONTEXTS: tuple[Callable[[], ReadModels], ...] = (okr_read_models,)
+def kpi_read_models() -> ReadModels:
+    return ReadModels(projections=(KPILinksProjection(),), describers=KPI_DESCRIBERS)
+
+
+# Add a context here to have it run inline and be rebuilt.
+CONTEXTS: tuple[Callable[[], ReadModels], ...] = (okr_read_models, kpi_read_models)
 
 
 def projections(contexts: Sequence[Callable[[], ReadModels]] = CONTEXTS) -> list[Projection]:

@@ -94,28 +94,6 @@ async def kpi_health_changed(rows: Rows, record: RecordedEvent, e: Any) -> Descr
     )
 
 
-async def key_result_linked(rows: Rows, record: RecordedEvent, e: Any) -> Description:
-    return Description(
-        f"Key result {e.key_result_id} now follows KPI {e.kpi_id}",
-        [FieldChange("kpi", None, str(e.kpi_id))],
-    )
-
-
-async def key_result_unlinked(rows: Rows, record: RecordedEvent, e: Any) -> Description:
-    return Description(
-        f"Key result {e.key_result_id} no longer follows a KPI",
-        [FieldChange("kpi", None, None)],
-    )
-
-
-async def key_result_followed(rows: Rows, record: RecordedEvent, e: Any) -> Description:
-    return Description(
-        f"Key result {e.key_result_id} moved to {_text(e.value)} by reading {e.reading_id} "
-        f"of KPI {e.kpi_id} observed {e.observed_at.isoformat()}",
-        [FieldChange("current", None, _text(e.value))],
-    )
-
-
 KPI_DESCRIBERS: dict[str, Describer] = {
     "KPIDefined": kpi_defined,
     "KPIRevised": kpi_revised,
@@ -124,7 +102,4 @@ KPI_DESCRIBERS: dict[str, Describer] = {
     "KPIRetired": kpi_retired,
     "KPIReadingCorrected": kpi_reading_corrected,
     "KPIHealthChanged": kpi_health_changed,
-    "KeyResultLinkedToKPI": key_result_linked,
-    "KeyResultUnlinkedFromKPI": key_result_unlinked,
-    "KeyResultValueFollowedKPI": key_result_followed,
 }

@@ -267,7 +267,7 @@ async def key_result_followed_kpi(rows: Rows, record: RecordedEvent, e: Any) -> 
     old = await _key_result(rows, record, e.key_result_id)
     return Description(
         f"'{old['title']}' moved from {show(old.get('current_value'))} to {show(e.value)} "
-        f"following a reading of KPI {e.kpi_id} observed at {e.observed_at.isoformat()}",
+        f"by reading {e.reading_id} of KPI {e.kpi_id} observed at {e.observed_at.isoformat()}",
         [change("current", old.get("current_value"), e.value)],
     )
 

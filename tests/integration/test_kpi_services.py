@@ -19,8 +19,7 @@ from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.kpi_links import PostgresKPILinks, PostgresReadingLog
 from okrledger.infra.projector import InlineProjections
 from okrledger.infra.rebuild import rebuild
-from okrledger.projections.change_log import ChangeLog
-from okrledger.projections.kpi_changes import KPI_DESCRIBERS
+from okrledger.projections import catalog
 from okrledger.projections.kpi_links import KPILinksProjection
 from okrledger.services import cycles, key_results, kpi_links, kpis, objectives
 from okrledger.services.errors import AlreadyClaimed
@@ -498,10 +497,7 @@ async def test_the_rebuilt_link_table_equals_the_inline_one(
 async def test_the_change_log_shows_which_reading_moved_a_key_result_and_each_correction(
     database: Database, tenant: str
 ) -> None:
-    audited = PostgresEventStore(
-        database,
-        hooks=[InlineProjections([KPILinksProjection(), ChangeLog(KPI_DESCRIBERS)])],
-    )
+    audited = PostgresEventStore(database, hooks=[InlineProjections(catalog.projections())])
     handler = Handler(audited)
     policy = kpi_links.KPILinkPolicy(handler, PostgresKPILinks(database))
     kpi_id = await a_kpi(handler, tenant)
