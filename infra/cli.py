@@ -101,7 +101,7 @@ async def _seed_demo(settings: Settings, dsn: str, tenant: str) -> DemoReport:
         settings.model_copy(update={"database_url": dsn}), background=False
     )
     try:
-        return await seed_demo(runtime.handler, tenant)
+        return await seed_demo(runtime.handler, tenant, follow=runtime.kpi_policy)
     finally:
         await runtime.close()
 
@@ -118,7 +118,8 @@ def demo(
     with owner_database(settings) as dsn:
         report = asyncio.run(_seed_demo(settings, dsn, tenant))
     typer.echo(
-        f"tenant {report.tenant_id!r}: {len(report.objective_ids)} objectives in cycle "
+        f"tenant {report.tenant_id!r}: {len(report.objective_ids)} objectives and "
+        f"{len(report.kpi_ids)} KPIs in cycle "
         f"{report.cycle_id}\ntry: okrledger token --tenant {tenant} --sub you --roles editor"
     )
 

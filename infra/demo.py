@@ -6,14 +6,19 @@ changes nothing: the second run's commands are recognised as repeats.
 
 from __future__ import annotations
 
+import math
+import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from okrledger.domain.kpi import Cadence
+from okrledger.domain.kpi_health import Direction
 from okrledger.domain.objective import Confidence, MetricKind
-from okrledger.services import cycles, key_results, objectives
+from okrledger.services import cycles, key_results, kpi_links, kpis, objectives
 from okrledger.services.handling import Handler
+from okrledger.services.kpis import FollowReadings
 from okrledger.services.ports import CommandContext
 
 
@@ -182,10 +187,117 @@ ALIGNED = (
 
 
 @dataclass(frozen=True)
+class KPIPlan:
+    key: str
+    name: str
+    unit: str
+    direction: Direction
+    area: str
+    year_ago: str
+    now: str
+    target: str
+    green: str
+    yellow: str
+    places: int = 1
+    followed_by: str | None = None  # "objective:key result" slugs
+
+
+UP, DOWN = Direction.HIGHER_IS_BETTER, Direction.LOWER_IS_BETTER
+
+KPIS = (
+    KPIPlan(
+        "conversion-rate",
+        "Conversion rate",
+        "%",
+        UP,
+        "sales",
+        "2.6",
+        "3.5",
+        "4.5",
+        "4",
+        "3",
+        2,
+        "sales:conversion",
+    ),
+    KPIPlan(
+        "cac",
+        "Customer acquisition cost",
+        "EUR",
+        DOWN,
+        "marketing",
+        "1350",
+        "1180",
+        "950",
+        "1000",
+        "1200",
+        0,
+    ),
+    KPIPlan(
+        "nps",
+        "Net Promoter Score",
+        "",
+        UP,
+        "support",
+        "24",
+        "35",
+        "45",
+        "40",
+        "30",
+        0,
+        "support:nps",
+    ),
+    KPIPlan(
+        "bounce-rate",
+        "Bounce rate",
+        "%",
+        DOWN,
+        "marketing",
+        "63",
+        "55",
+        "45",
+        "48",
+        "56",
+        1,
+        "marketing:bounce",
+    ),
+    KPIPlan(
+        "aov",
+        "Average order value",
+        "EUR",
+        UP,
+        "sales",
+        "16500",
+        "19200",
+        "24000",
+        "22000",
+        "18000",
+        0,
+    ),
+    KPIPlan(
+        "support-response-time",
+        "Support first response time",
+        "hours",
+        DOWN,
+        "support",
+        "11",
+        "6",
+        "2",
+        "3",
+        "6",
+        1,
+        "support:response",
+    ),
+)
+
+DAYS_OF_HISTORY = 365
+
+
+@dataclass(frozen=True)
 class DemoReport:
     tenant_id: str
     cycle_id: UUID
     objective_ids: dict[str, UUID]
+    kpi_ids: dict[str, UUID]
 
 
 class _Seeder:
@@ -200,11 +312,19 @@ class _Seeder:
         return CommandContext(self.tenant_id, actor, f"demo:{self.id(step)}", reason=reason)
 
 
-async def seed_demo(handler: Handler, tenant_id: str, today: date | None = None) -> DemoReport:
+async def seed_demo(
+    handler: Handler,
+    tenant_id: str,
+    today: date | None = None,
+    *,
+    follow: FollowReadings | None = None,
+) -> DemoReport:
     """Seed (or leave as it is) the demo tenant's quarter: a company objective with aligned
-    marketing, sales and support objectives, key results, check-ins and revisions."""
+    marketing, sales and support objectives, key results, check-ins and revisions, and six
+    KPIs with a year of daily readings, four of them driving key results (`follow`)."""
     seed = _Seeder(handler, tenant_id)
-    name, starts, ends = current_quarter(today or datetime.now(UTC).date())
+    day = today or datetime.now(UTC).date()
+    name, starts, ends = current_quarter(day)
     cycle = await cycles.start_cycle(
         cycles.StartCycle(name, starts, ends, cycle_id=seed.id("cycle")),
         seed.context("cycle", "demo-admin"),
@@ -228,7 +348,67 @@ async def seed_demo(handler: Handler, tenant_id: str, today: date | None = None)
         seed.context("revise-backlinks", "Maya", reason="Partner network adds five easy links"),
         handler,
     )
-    return DemoReport(tenant_id, cycle.aggregate.id, ids)
+    kpi_ids = {plan.key: await _kpi(seed, plan, ids, day, follow) for plan in KPIS}
+    return DemoReport(tenant_id, cycle.aggregate.id, ids, kpi_ids)
+
+
+async def _kpi(
+    seed: _Seeder,
+    plan: KPIPlan,
+    objective_ids: dict[str, UUID],
+    today: date,
+    follow: FollowReadings | None,
+) -> UUID:
+    kpi_id = seed.id(f"kpi:{plan.key}")
+    await kpis.define_kpi(
+        kpis.DefineKPI(
+            plan.name,
+            plan.key,
+            plan.unit,
+            plan.direction,
+            plan.area,
+            Cadence.DAILY,
+            Decimal(plan.target),
+            kpis.BandsInput(Decimal(plan.green), Decimal(plan.yellow)),
+            kpi_id,
+        ),
+        seed.context(f"kpi:{plan.key}:define", "demo-admin"),
+        seed.handler,
+    )
+    if plan.followed_by:
+        objective = plan.followed_by.split(":")[0]
+        await kpi_links.link_key_result_to_kpi(
+            kpi_links.LinkKeyResultToKPI(
+                objective_ids[objective], seed.id(plan.followed_by), kpi_id
+            ),
+            seed.context(f"kpi:{plan.key}:link", "demo-admin"),
+            seed.handler,
+        )
+    readings = [
+        kpis.ReadingInput(value, observed_at, "demo", seed.id(f"kpi:{plan.key}:reading:{n}"))
+        for n, (observed_at, value) in enumerate(_year_of_readings(plan, today))
+    ]
+    await kpis.record_kpi_readings(
+        kpis.RecordKPIReadings(kpi_id, readings),
+        seed.context(f"kpi:{plan.key}:readings", "warehouse-sync"),
+        seed.handler,
+        follow=follow,
+    )
+    return kpi_id
+
+
+def _year_of_readings(plan: KPIPlan, today: date) -> list[tuple[datetime, Decimal]]:
+    """A daily series drifting from last year's level to today's, with a weekly rhythm."""
+    noise = random.Random(plan.key)
+    start, end = float(plan.year_ago), float(plan.now)
+    series = []
+    for n in range(DAYS_OF_HISTORY):
+        day = today - timedelta(days=DAYS_OF_HISTORY - n)
+        trend = start + (end - start) * n / (DAYS_OF_HISTORY - 1)
+        wobble = 0.03 * abs(trend) * (math.sin(n * 2 * math.pi / 7) + noise.uniform(-1, 1))
+        value = Decimal(str(round(trend + wobble, plan.places)))
+        series.append((datetime.combine(day, time(9), tzinfo=UTC), value))
+    return series
 
 
 async def _objective(

@@ -4,18 +4,37 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from okrledger.domain.kpi import KPI
 from okrledger.domain.objective import Objective, ObjectiveStatus
-from okrledger.infra.demo import current_quarter, seed_demo
+from okrledger.infra.db import Database
+from okrledger.infra.demo import DAYS_OF_HISTORY, current_quarter, seed_demo
 from okrledger.infra.event_store import PostgresEventStore
+from okrledger.infra.kpi_links import PostgresKPILinks
+from okrledger.infra.projector import InlineProjections
+from okrledger.projections import catalog
 from okrledger.services.handling import Handler
+from okrledger.services.kpi_links import KPILinkPolicy
+
+TODAY = date(2026, 11, 23)
 
 
-async def test_the_demo_seeds_an_aligned_tree_once(store: PostgresEventStore, tenant: str) -> None:
+@pytest.fixture
+def live_store(database: Database) -> PostgresEventStore:
+    return PostgresEventStore(database, hooks=[InlineProjections(catalog.projections())])
+
+
+async def test_the_demo_seeds_an_aligned_tree_and_kpis_once(
+    live_store: PostgresEventStore, database: Database, tenant: str
+) -> None:
+    store = live_store
     handler = Handler(store)
+    policy = KPILinkPolicy(handler, PostgresKPILinks(database))
 
-    report = await seed_demo(handler, tenant, today=date(2026, 11, 23))
+    report = await seed_demo(handler, tenant, today=TODAY, follow=policy)
     head = await store.head(tenant)
-    again = await seed_demo(handler, tenant, today=date(2026, 11, 23))
+    again = await seed_demo(handler, tenant, today=TODAY, follow=policy)
 
     assert again == report
     assert await store.head(tenant) == head, "a second seeding appends nothing"
@@ -35,6 +54,23 @@ async def test_the_demo_seeds_an_aligned_tree_once(store: PostgresEventStore, te
     revised = [e for e in history if e.event_type == "KeyResultRevised"]
     assert [e.reason for e in revised] == ["Partner network adds five easy links"]
     assert sum(e.event_type == "KeyResultCheckedIn" for e in history) == 3
+
+
+async def test_demo_kpis_have_a_year_of_readings_and_drive_their_key_results(
+    live_store: PostgresEventStore, database: Database, tenant: str
+) -> None:
+    handler = Handler(live_store)
+    policy = KPILinkPolicy(handler, PostgresKPILinks(database))
+
+    report = await seed_demo(handler, tenant, today=TODAY, follow=policy)
+
+    assert set(report.kpi_ids) >= {"conversion-rate", "cac", "nps", "bounce-rate", "aov"}
+    nps = await handler.get(tenant, KPI, report.kpi_ids["nps"])
+    assert nps.readings == DAYS_OF_HISTORY
+    assert nps.health is not None
+    support = await handler.get(tenant, Objective, report.objective_ids["support"])
+    followers = [kr for kr in support.key_results.values() if kr.kpi_id == nps.id]
+    assert [kr.current for kr in followers] == [nps.latest_value]
 
 
 def test_the_demo_cycle_is_the_current_quarter() -> None:
