@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-## Start the server (embedded PostgreSQL unless DATABASE_URL is set).
+## Start the server for development: embedded PostgreSQL unless DATABASE_URL is set,
+## the demo tenant seeded, GraphiQL on.
 serve: install
-	$(BIN)/okrledger serve
+	OKRLEDGER_DEVELOPMENT=$${OKRLEDGER_DEVELOPMENT:-1} $(BIN)/okrledger serve --demo
 
 ## The whole test suite, on whatever DATABASE_URL says (embedded PostgreSQL when unset).
 test: install
