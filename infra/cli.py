@@ -49,7 +49,7 @@ def serve(
     settings = settings_for(data_dir)
     configure_logging(settings.log_level)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with owner_database(settings) as dsn:
+    with owner_database(settings, share=False) as dsn:
         # Worker processes read their settings from the environment.
         os.environ["DATABASE_URL"] = dsn
         os.environ["OKRLEDGER_DATA_DIR"] = str(settings.data_dir)

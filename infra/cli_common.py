@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from okrledger.infra.embedded_pg import DataDirectoryInUse, EmbeddedPostgres
+from okrledger.infra.embedded_pg import DataDirectoryInUse, EmbeddedPostgres, running_server_dsn
 from okrledger.infra.settings import Settings
 
 DataDir = Annotated[
@@ -19,8 +19,12 @@ DataDir = Annotated[
 
 
 @contextmanager
-def owner_database(settings: Settings) -> Iterator[str]:
-    """The owner DSN: DATABASE_URL, or an embedded PostgreSQL in the data directory."""
+def owner_database(settings: Settings, *, share: bool = True) -> Iterator[str]:
+    """The owner DSN: DATABASE_URL, or the embedded PostgreSQL of the data directory.
+
+    When a server already runs from that directory, `share` uses its PostgreSQL
+    (leaving it running); otherwise one is started here and stopped afterwards.
+    """
     if settings.database_url:
         yield settings.database_url
         return
@@ -28,8 +32,11 @@ def owner_database(settings: Settings) -> Iterator[str]:
         with EmbeddedPostgres(settings.data_dir) as dsn:
             yield dsn
     except DataDirectoryInUse as error:
-        typer.echo(f"okrledger: {error}", err=True)
-        raise typer.Exit(code=3) from None
+        running = running_server_dsn(settings.data_dir) if share else None
+        if running is None:
+            typer.echo(f"okrledger: {error}", err=True)
+            raise typer.Exit(code=3) from None
+        yield running
 
 
 def settings_for(data_dir: Path | None) -> Settings:

@@ -61,6 +61,25 @@ class EmbeddedPostgres:
         self.stop()
 
 
+def running_server_dsn(data_dir: Path) -> str | None:
+    """The DSN of the embedded PostgreSQL another okrledger process runs from `data_dir`.
+
+    Read from PostgreSQL's own postmaster.pid (pid, data dir, start time, port, socket
+    directory), so commands like `okrledger demo` can use a server while it serves.
+    """
+    pid_file = data_dir.resolve() / "pgdata" / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+        pid, port, socket_dir = int(lines[0]), int(lines[3]), lines[4]
+    except (OSError, IndexError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return None
+    return f"postgresql://postgres@/postgres?host={socket_dir}&port={port}"
+
+
 def _exclusive_lock(path: Path) -> IO[str]:
     handle = path.open("a+")
     try:

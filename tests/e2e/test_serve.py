@@ -122,3 +122,36 @@ def test_serve_uses_the_server_that_database_url_names(owner_dsn: str, tmp_path:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
     assert postgres_processes(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_commands_share_the_embedded_postgresql_of_a_running_server(
+    embedded_server: tuple[subprocess.Popen[bytes], int, Path],
+) -> None:
+    process, port, data_dir = embedded_server
+    wait_ready(process, port)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+
+    demo = subprocess.run(
+        [*OKRLEDGER, "demo", "--tenant", "shared", "--data-dir", str(data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    audit = subprocess.run(
+        [*OKRLEDGER, "audit", "check", "--tenant", "shared", "--data-dir", str(data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert demo.returncode == 0, demo.stderr
+    assert "4 objectives and 6 KPIs" in demo.stdout
+    assert audit.returncode == 0, audit.stderr
+    assert audit.stdout.startswith("ok: ")
+    assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+    assert postgres_processes(data_dir), "the server's PostgreSQL was left running"
