@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import append
+from bench import append, rebuild
 from bench.database import bench_database, machine
 from bench.stats import Result
 
@@ -46,6 +46,7 @@ async def main() -> None:
     quick = bool(os.environ.get("BENCH_QUICK"))
     began = time.monotonic()
     results = await append.run(quick=quick)
+    results += await rebuild.run(quick=quick)
     where = "DATABASE_URL's server" if os.environ.get("DATABASE_URL") else "embedded PostgreSQL"
     header = (
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, Python "
