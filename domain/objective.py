@@ -493,6 +493,33 @@ class Objective(Aggregate):
             observed_at=observed_utc,
         )
 
+    def follow_kpi_correction(
+        self, *, key_result_id: UUID, kpi_id: UUID, reading_id: UUID, value: Amount
+    ) -> None:
+        """A correction of the very reading a linked key result follows moves it too.
+
+        Records nothing when the key result follows another reading (or KPI), already
+        has that value, or the objective is archived or closed.
+        """
+        kr = self.key_result(key_result_id)
+        corrected = finite_decimal(value, field="value")
+        if (
+            self.archived
+            or self.lifecycle is ObjectiveStatus.CLOSED
+            or kr.kpi_id != kpi_id
+            or kr.last_reading_id != reading_id
+            or kr.last_reading_observed_at is None
+            or kr.current == corrected
+        ):
+            return
+        self._follow_kpi_reading(
+            key_result_id=key_result_id,
+            kpi_id=kpi_id,
+            reading_id=reading_id,
+            value=corrected,
+            observed_at=kr.last_reading_observed_at,
+        )
+
     @event("KeyResultValueFollowedKPI")
     def _follow_kpi_reading(
         self,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from itertools import groupby
 from uuid import UUID
 
@@ -96,6 +97,33 @@ class KPILinkPolicy:
         """`context` is the command that recorded the readings: each move names it."""
         for link in await self.links.following(context.tenant_id, kpi_id):
             await self._follow_link(context, kpi_id, link, readings)
+
+    async def corrected(
+        self, context: CommandContext, kpi_id: UUID, reading_id: UUID, value: Decimal
+    ) -> None:
+        """A reading was corrected: key results following exactly that reading take the value."""
+        for link in await self.links.following(context.tenant_id, kpi_id):
+
+            async def decide(objective: Objective, link: KPILink = link) -> None:
+                objective.follow_kpi_correction(
+                    key_result_id=link.key_result_id,
+                    kpi_id=kpi_id,
+                    reading_id=reading_id,
+                    value=value,
+                )
+
+            follow = CommandContext(
+                context.tenant_id,
+                POLICY_ACTOR,
+                f"kpi-link:{link.objective_id}:{link.key_result_id}:{context.command_id}",
+                correlation_id=context.command_id,
+                reason=f"KPI reading {reading_id} corrected",
+            )
+            try:
+                async with one_writer(context.tenant_id, link.objective_id):
+                    await self.handler.update(follow, Objective, link.objective_id, decide)
+            except NotFound:
+                continue
 
     async def _follow_link(
         self, cause: CommandContext, kpi_id: UUID, link: KPILink, readings: Sequence[Reading]

@@ -27,6 +27,8 @@ SNAPSHOT_EVERY = 500
 
 # Called right after readings are appended (the KPI-link policy, services/kpi_links.py).
 FollowReadings = Callable[[CommandContext, UUID, Sequence[Reading]], Awaitable[None]]
+# (the correcting command, the KPI, the reading, its corrected value)
+FollowCorrection = Callable[[CommandContext, UUID, UUID, Decimal], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -257,9 +259,16 @@ async def record_kpi_readings(
 
 
 async def correct_kpi_reading(
-    cmd: CorrectKPIReading, context: CommandContext, handler: Handler
+    cmd: CorrectKPIReading,
+    context: CommandContext,
+    handler: Handler,
+    *,
+    follow: FollowCorrection | None = None,
 ) -> Outcome[KPI]:
-    """Correct a reading's value, with a reason; the original stays in the history."""
+    """Correct a reading's value, with a reason; the original stays in the history.
+
+    Key results following exactly that reading move with it through `follow`.
+    """
     held = await handler.store.claimed(context.tenant_id, READING_ID, [str(cmd.reading_id)])
     claim = held.get(str(cmd.reading_id))
     if claim is None or claim.stream_id != cmd.kpi_id:
@@ -276,7 +285,12 @@ async def correct_kpi_reading(
         )
 
     async with one_writer(context.tenant_id, cmd.kpi_id):
-        return await handler.update(context, KPI, cmd.kpi_id, decide, snapshot_every=SNAPSHOT_EVERY)
+        outcome = await handler.update(
+            context, KPI, cmd.kpi_id, decide, snapshot_every=SNAPSHOT_EVERY
+        )
+    if follow is not None:
+        await follow(context, cmd.kpi_id, cmd.reading_id, Decimal(cmd.value))
+    return outcome
 
 
 async def get_kpi(handler: Handler, tenant_id: str, kpi_id: UUID) -> KPI:

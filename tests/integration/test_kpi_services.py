@@ -564,3 +564,44 @@ async def test_a_retried_recording_command_appends_nothing_and_still_moves_the_k
     assert await current(handler, tenant, objective_id, kr_id) == Decimal("3.6")
     kpi_history = await live_store.read_stream(tenant, kpi_id)
     assert [e.position for e in kpi_history if e.position > head] == []
+
+
+async def test_correcting_the_reading_a_key_result_follows_moves_the_key_result(
+    handler: Handler,
+    live_store: PostgresEventStore,
+    database: Database,
+    policy: kpi_links.KPILinkPolicy,
+    tenant: str,
+) -> None:
+    kpi_id = await a_kpi(handler, tenant)
+    objective_id, kr_id = await a_linked_key_result(handler, tenant, kpi_id)
+    older, newest = uuid.uuid4(), uuid.uuid4()
+    await read(
+        handler, tenant, kpi_id, "2.9", reading_id=older, ago=timedelta(hours=2), policy=policy
+    )
+    await read(handler, tenant, kpi_id, "3.4", reading_id=newest, policy=policy)
+
+    # Correcting an older reading leaves the key result on the newest one...
+    await kpis.correct_kpi_reading(
+        kpis.CorrectKPIReading(kpi_id, older, Decimal("2.7"), "duplicate orders removed"),
+        ctx(tenant, "analyst"),
+        handler,
+        follow=policy.corrected,
+    )
+    assert await current(handler, tenant, objective_id, kr_id) == Decimal("3.4")
+    # ...correcting the newest one moves it, and says which correction did.
+    fix = ctx(tenant, "analyst")
+    await kpis.correct_kpi_reading(
+        kpis.CorrectKPIReading(kpi_id, newest, Decimal("3.1"), "refunds netted out"),
+        fix,
+        handler,
+        follow=policy.corrected,
+    )
+    assert await current(handler, tenant, objective_id, kr_id) == Decimal("3.1")
+    moved = (await live_store.read_stream(tenant, objective_id))[-1]
+    assert (moved.event_type, moved.correlation_id) == ("KeyResultValueFollowedKPI", fix.command_id)
+    assert moved.reason == f"KPI reading {newest} corrected"
+
+    # A later catch-up replaying the original reading does not undo the correction.
+    await kpi_links.catch_up_kpi_links(tenant, policy, PostgresReadingLog(live_store, database))
+    assert await current(handler, tenant, objective_id, kr_id) == Decimal("3.1")

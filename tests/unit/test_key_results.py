@@ -623,3 +623,32 @@ def test_relinking_to_another_kpi_accepts_its_older_readings() -> None:
     follow(objective, kr, other, uuid4(), 7, T0 - timedelta(days=1))
 
     assert objective.key_results[kr].current == 7
+
+
+def test_a_correction_of_the_followed_reading_moves_the_key_result_once() -> None:
+    objective = new_objective()
+    kr, kpi = linked(objective)
+    reading = uuid4()
+    follow(objective, kr, kpi, reading, 42, T0)
+
+    for _ in range(2):
+        objective.follow_kpi_correction(key_result_id=kr, kpi_id=kpi, reading_id=reading, value=40)
+
+    state = objective.key_results[kr]
+    assert (state.current, state.last_reading_id, state.last_reading_observed_at) == (
+        Decimal(40),
+        reading,
+        T0,
+    )
+    assert names(objective).count("KeyResultValueFollowedKPI") == 2
+
+
+def test_a_correction_of_another_reading_records_nothing() -> None:
+    objective = new_objective()
+    kr, kpi = linked(objective)
+    follow(objective, kr, kpi, uuid4(), 42, T0)
+    pending = len(objective.pending_events)
+
+    objective.follow_kpi_correction(key_result_id=kr, kpi_id=kpi, reading_id=uuid4(), value=1)
+
+    assert len(objective.pending_events) == pending
