@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import append, rebuild
+from bench import append, http_mutations, rebuild
 from bench.database import bench_database, machine
 from bench.stats import Result
 
@@ -47,6 +47,7 @@ async def main() -> None:
     began = time.monotonic()
     results = await append.run(quick=quick)
     results += await rebuild.run(quick=quick)
+    results += await http_mutations.run(quick=quick)
     where = "DATABASE_URL's server" if os.environ.get("DATABASE_URL") else "embedded PostgreSQL"
     header = (
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, Python "

@@ -1,0 +1,203 @@
+"""Mutations over HTTP: 32 keep-alive clients against `okrledger serve` in its own process.
+
+The load comes from this process (asyncio + httpx), the server runs as a subprocess on
+the same database, as a user would run it (one worker, limits off). The peer in the same
+run is the cheapest GraphQL request there is (`{ serverVersion }`) through the same stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.database import bench_database
+from bench.stats import Result, summarise
+from okrledger.infra.auth import development_issuer
+from okrledger.infra.settings import Settings
+
+CLIENTS = 32
+
+Request = Callable[[httpx.AsyncClient, int], Awaitable[None]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def server(dsn: str) -> AsyncIterator[tuple[str, str]]:
+    """A running server; yields its URL and an editor's token for a fresh tenant."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="okrl-bench-api-") as folder:
+        env = {
+            **os.environ,
+            "DATABASE_URL": dsn,
+            "OKRLEDGER_TENANT_MUTATIONS_PER_MINUTE": "0",
+            "OKRLEDGER_TOKEN_MUTATIONS_PER_MINUTE": "0",
+            "OKRLEDGER_LOG_LEVEL": "WARNING",
+            "OKRLEDGER_POOL_MAX": "20",
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from okrledger.infra.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient() as http:
+                for _ in range(300):
+                    try:
+                        if (await http.get(f"{url}/readyz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+            settings = Settings(data_dir=Path(folder), port=port)
+            token = development_issuer(settings).mint(
+                f"bench-{uuid.uuid4().hex[:6]}", "bench", ["editor"]
+            )
+            yield url, token
+        finally:
+            process.terminate()
+            await asyncio.wait_for(process.wait(), 30)
+
+
+class Api:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"{response.status_code}: {body}")
+        return body["data"]
+
+
+async def seed_objectives(api: Api, count: int) -> list[tuple[str, str]]:
+    """`count` active objectives with one key result each: (objective id, key result id)."""
+    cycle = await api(
+        'mutation { startCycle(input: {name: "Q4", startsOn: "2026-10-01", endsOn: "2026-12-31"})'
+        " { ... on StartCyclePayload { cycle { id } } } }"
+    )
+    cycle_id = cycle["startCycle"]["cycle"]["id"]
+    pairs = []
+    for n in range(count):
+        created = await api(
+            "mutation($c: UUID!, $t: String!) { setObjective(input: {cycleId: $c, title: $t,"
+            ' owner: "bench"}) { ... on SetObjectivePayload { objective { id } } } }',
+            {"c": cycle_id, "t": f"Objective {n}"},
+        )
+        objective_id = created["setObjective"]["objective"]["id"]
+        added = await api(
+            'mutation($o: UUID!) { addKeyResult(input: {objectiveId: $o, title: "Raise NPS",'
+            ' metric: NUMBER, start: "31", target: "45"}) { ... on AddKeyResultPayload {'
+            " objective { keyResults { id } } } } }",
+            {"o": objective_id},
+        )
+        kr_id = added["addKeyResult"]["objective"]["keyResults"][0]["id"]
+        await api(
+            "mutation($o: UUID!) { activateObjective(input: {objectiveId: $o}) { __typename } }",
+            {"o": objective_id},
+        )
+        pairs.append((objective_id, kr_id))
+    return pairs
+
+
+async def _load(
+    url: str, token: str, request: Request, seconds: float
+) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def client(n: int) -> None:
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+            while time.perf_counter() < deadline:
+                began = time.perf_counter()
+                await request(http, n)
+                latencies.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(CLIENTS)))
+    return len(latencies) / (time.perf_counter() - began), latencies
+
+
+async def run(quick: bool = False) -> list[Result]:
+    seconds, runs = (3.0, 2) if quick else (8.0, 3)
+    async with bench_database() as dsn, server(dsn) as (url, token):
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as http:
+            pairs = await seed_objectives(Api(http), CLIENTS)
+
+        async def version(http: httpx.AsyncClient, n: int) -> None:
+            response = await http.post("/graphql", json={"query": "{ serverVersion }"})
+            response.raise_for_status()
+
+        async def check_in(http: httpx.AsyncClient, n: int) -> None:
+            objective_id, kr_id = pairs[n]
+            response = await http.post(
+                "/graphql",
+                json={
+                    "query": "mutation($o: UUID!, $k: UUID!, $v: Decimal!) { checkInKeyResult("
+                    "input: {objectiveId: $o, keyResultId: $k, value: $v, confidence: ON_TRACK})"
+                    " { __typename } }",
+                    "variables": {"o": objective_id, "k": kr_id, "v": str(31 + n % 14)},
+                },
+            )
+            if response.status_code != 200 or "Payload" not in response.text:
+                raise RuntimeError(response.text)
+
+        results = []
+        for label, request, target in (
+            ("{ serverVersion } (peer: the HTTP + GraphQL floor)", version, ""),
+            ("checkInKeyResult, 32 clients", check_in, ">= 800/s, p99 <= 50 ms"),
+        ):
+            rates, latencies = [], []
+            for _ in range(runs):
+                rate, lat = await _load(url, token, request, seconds)
+                rates.append(rate)
+                latencies.extend(lat)
+            results.append(summarise("http mutations", label, rates, latencies, target=target))
+    floor, mine = results
+    met = mine.rate >= 800 and mine.p99_ms <= 50
+    results[1] = Result(
+        mine.benchmark,
+        mine.subject,
+        mine.rate,
+        mine.p50_ms,
+        mine.p99_ms,
+        mine.runs,
+        mine.target,
+        "met" if met else "missed",
+        f"{mine.rate / floor.rate:.0%} of the floor",
+    )
+    return results
+
+
+if __name__ == "__main__":
+    for result in asyncio.run(run(quick=bool(os.environ.get("BENCH_QUICK")))):
+        print(result)
