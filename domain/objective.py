@@ -8,7 +8,7 @@ history against today's rules. A command that would change nothing records nothi
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -50,7 +50,7 @@ class Confidence(Enum):
     OFF_TRACK = "OFF_TRACK"
 
 
-ENUMS: tuple[type[Enum], ...] = (MetricKind, Confidence)
+ENUMS: tuple[type[Enum], ...] = (MetricKind, Confidence, ObjectiveStatus)
 
 Amount = Decimal | int | str
 _NO_TREE: Mapping[UUID, UUID | None] = MappingProxyType({})
@@ -76,6 +76,38 @@ class KeyResult:
     kpi_id: UUID | None = None
     last_reading_id: UUID | None = None
     last_reading_observed_at: datetime | None = None
+
+
+class KeyResults(MutableMapping[UUID, KeyResult]):
+    """An objective's key results by id, in the order they were added.
+
+    Not a dict, so a snapshot can store it as a list (JSON keys cannot be UUIDs).
+    """
+
+    def __init__(self, items: Iterable[KeyResult] = ()) -> None:
+        self._by_id = {kr.id: kr for kr in items}
+
+    def __getitem__(self, key: UUID) -> KeyResult:
+        return self._by_id[key]
+
+    def __setitem__(self, key: UUID, value: KeyResult) -> None:
+        self._by_id[key] = value
+
+    def __delitem__(self, key: UUID) -> None:
+        del self._by_id[key]
+
+    def __iter__(self) -> Iterator[UUID]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __repr__(self) -> str:
+        return f"KeyResults({list(self._by_id.values())!r})"
+
+
+# Value objects held in the aggregate's state, so snapshots can store them.
+VALUES: tuple[type, ...] = (KeyResult,)
 
 
 class Objective(Aggregate):
@@ -130,7 +162,7 @@ class Objective(Aggregate):
         self.archived = False
         self.score: Decimal | None = None
         self.retrospective = ""
-        self.key_results: dict[UUID, KeyResult] = {}
+        self.key_results = KeyResults()
 
     @property
     def status(self) -> ObjectiveStatus:

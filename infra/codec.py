@@ -6,6 +6,7 @@ events round-trip to equal objects.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from datetime import date
@@ -24,6 +25,7 @@ from eventsourcing.persistence import (
 )
 
 import okrledger.domain
+from okrledger.domain.objective import KeyResult, KeyResults
 from okrledger.projections.recorded import RecordedEvent
 
 
@@ -51,13 +53,43 @@ class EnumAsName(Transcoding):
         return self._enum[data]
 
 
-def domain_enums() -> list[type[Enum]]:
-    found: dict[str, type[Enum]] = {}
+class DataclassAsDict(Transcoding):
+    """A value object in an aggregate's state (snapshots), field by field."""
+
+    def __init__(self, kind: type[Any]) -> None:
+        self.type = kind
+        self.name = f"value:{kind.__name__}"
+        self._kind = kind
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self._kind(**data)
+
+
+class KeyResultsAsList(Transcoding):
+    type = KeyResults
+    name = "key_results"
+
+    def encode(self, obj: KeyResults) -> list[KeyResult]:
+        return list(obj.values())
+
+    def decode(self, data: list[KeyResult]) -> KeyResults:
+        return KeyResults(data)
+
+
+def _declared(attribute: str) -> list[Any]:
+    found: dict[str, Any] = {}
     for module_info in pkgutil.iter_modules(okrledger.domain.__path__):
         module = importlib.import_module(f"okrledger.domain.{module_info.name}")
-        for enum in getattr(module, "ENUMS", ()):
-            found[enum.__name__] = enum
+        for kind in getattr(module, attribute, ()):
+            found[kind.__name__] = kind
     return list(found.values())
+
+
+def domain_enums() -> list[type[Enum]]:
+    return _declared("ENUMS")
 
 
 @cache
@@ -67,6 +99,9 @@ def mapper() -> Mapper[Any]:
         transcoder.register(transcoding)
     for enum in domain_enums():
         transcoder.register(EnumAsName(enum))
+    for value in _declared("VALUES"):
+        transcoder.register(DataclassAsDict(value))
+    transcoder.register(KeyResultsAsList())
     return Mapper(transcoder=transcoder)
 
 

@@ -21,7 +21,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from okrledger.infra.codec import mapper
-from okrledger.infra.db import Database
+from okrledger.infra.db import Database, check_tenant_id
 from okrledger.projections.recorded import RecordedEvent
 from okrledger.services.errors import AlreadyClaimed, VersionConflict
 from okrledger.services.ports import Appended, Claim, Claimed, CommandContext
@@ -133,16 +133,16 @@ class PostgresEventStore:
 
     async def outcome(self, tenant_id: str, command_id: str) -> Appended | None:
         """The first outcome of a command id, if it was ever handled."""
-        async with self._db.transaction(tenant_id, readonly=True) as connection:
+        check_tenant_id(tenant_id)
+        async with self._db.pool.acquire() as connection:
             row = await connection.fetchrow(
-                "SELECT stream_id, version, position FROM commands"
-                " WHERE tenant_id = $1 AND command_id = $2",
+                "SELECT stream_id, version, event_position FROM command_outcome($1, $2)",
                 tenant_id,
                 command_id,
             )
         if row is None:
             return None
-        return Appended(row["stream_id"], row["version"], row["position"], duplicate=True)
+        return Appended(row["stream_id"], row["version"], row["event_position"], duplicate=True)
 
     async def load(
         self,
@@ -153,35 +153,19 @@ class PostgresEventStore:
         until_time: datetime | None = None,
     ) -> Aggregate | None:
         """The aggregate rebuilt from its latest usable snapshot and the events after it."""
-        async with self._db.transaction(tenant_id, readonly=True) as connection:
-            snapshot_row = None
-            if until_time is None:
-                snapshot_row = await connection.fetchrow(
-                    """SELECT version, topic, payload::text AS payload FROM snapshots
-                       WHERE tenant_id = $1 AND stream_id = $2 AND version <= $3
-                       ORDER BY version DESC LIMIT 1""",
-                    tenant_id,
-                    stream_id,
-                    until_version if until_version is not None else 2**31 - 1,
-                )
-            after = snapshot_row["version"] if snapshot_row else 0
+        check_tenant_id(tenant_id)
+        async with self._db.pool.acquire() as connection:
             rows = await connection.fetch(
-                """SELECT version, topic, payload::text AS payload FROM events
-                   WHERE tenant_id = $1 AND stream_id = $2 AND version > $3
-                     AND ($4::int IS NULL OR version <= $4)
-                     AND ($5::timestamptz IS NULL OR recorded_at <= $5)
-                   ORDER BY version""",
+                "SELECT is_snapshot, version, topic, payload FROM load_stream($1, $2, $3, $4)",
                 tenant_id,
                 stream_id,
-                after,
                 until_version,
                 until_time,
             )
         aggregate: Any = None
-        if snapshot_row is not None:
-            aggregate = _to_domain(stream_id, snapshot_row).mutate(None)
         for row in rows:
-            aggregate = _to_domain(stream_id, row).mutate(aggregate)
+            domain_object = _to_domain(stream_id, row)
+            aggregate = domain_object.mutate(None if row["is_snapshot"] else aggregate)
         return cast(Aggregate | None, aggregate)
 
     async def read_stream(

@@ -36,8 +36,10 @@ class Outcome(Generic[A]):
 class Handler:
     """Loads aggregates from the event store and appends what commands decide."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, snapshot_every: int = 100) -> None:
         self.store = store
+        # Long streams load from a snapshot taken every this many events.
+        self.snapshot_every = snapshot_every
 
     async def find(self, tenant_id: str, kind: type[A], stream_id: UUID) -> A | None:
         aggregate = await self.store.load(tenant_id, stream_id)
@@ -97,7 +99,8 @@ class Handler:
                 position = await self.store.head(context.tenant_id)
                 return Outcome(aggregate, aggregate.version, position)
             snapshot = None
-            if snapshot_every and aggregate.version // snapshot_every > before // snapshot_every:
+            every = snapshot_every or self.snapshot_every
+            if every and aggregate.version // every > before // every:
                 snapshot = kind.Snapshot.take(aggregate)
             try:
                 appended = await self.store.append(

@@ -63,7 +63,7 @@ async def owner_dsn(server_dsn: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 async def database(owner_dsn: str) -> AsyncIterator[Database]:
     """The application's pool, connected as the non-owner application role."""
-    db = await Database.connect(app_dsn(owner_dsn), min_size=1, max_size=30)
+    db = await Database.connect(app_dsn(owner_dsn), min_size=1, max_size=12)
     yield db
     await db.close()
 
