@@ -8,8 +8,7 @@ from tests.e2e.okr_steps import OBJECTIVE
 from tests.e2e.server import Api
 
 CHANGE = (
-    "position eventType actor recordedAt reason summary "
-    "changes { field from to goalpostMoved }"
+    "position eventType actor recordedAt reason summary changes { field from to goalpostMoved }"
 )
 
 

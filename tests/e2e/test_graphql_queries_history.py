@@ -69,9 +69,7 @@ async def test_goal_history_pages_oldest_first_through_every_change(
     assert seen == ["ObjectiveSet"] + ["ObjectiveRevised"] * 3
 
 
-async def test_an_objectives_history_is_a_field_of_the_objective(
-    editor: Api, auditor: Api
-) -> None:
+async def test_an_objectives_history_is_a_field_of_the_objective(editor: Api, auditor: Api) -> None:
     objective = await set_objective(editor)
     await add_key_result(editor, objective["id"])
 
@@ -105,9 +103,7 @@ async def test_the_audit_log_is_filtered_by_actor_event_type_and_time(
       auditLog(filter: $filter) {{ edges {{ node {{ {CHANGE} }} }} }} }}"""
 
     everything = nodes((await read(auditor, query))["auditLog"])
-    by_actor = nodes(
-        (await read(auditor, query, filter={"actor": "user-admin"}))["auditLog"]
-    )
+    by_actor = nodes((await read(auditor, query, filter={"actor": "user-admin"}))["auditLog"])
     by_type = nodes(
         (await read(auditor, query, filter={"eventTypes": ["ObjectiveSet"]}))["auditLog"]
     )

@@ -77,9 +77,7 @@ async def test_an_objective_is_read_with_its_key_results_progress_and_cycle(edit
 
 
 async def test_an_objective_that_does_not_exist_is_null(editor: Api) -> None:
-    data = await read(
-        editor, "{ objective(id: \"00000000-0000-0000-0000-000000000001\") { id } }"
-    )
+    data = await read(editor, '{ objective(id: "00000000-0000-0000-0000-000000000001") { id } }')
 
     assert data["objective"] is None
 
