@@ -49,7 +49,8 @@ class ObjectiveByIdLoader(DataLoader[UUID, Objective | None]):
         graphs = dict(zip(wanted, await self.graphs.load_many(wanted), strict=True))
         found: list[Objective | None] = []
         for objective_id in objective_ids:
-            graph = graphs.get(cycles.get(objective_id))  # type: ignore[arg-type]
+            cycle_id = cycles.get(objective_id)
+            graph = None if cycle_id is None else graphs[cycle_id]
             found.append(None if graph is None else graph.objective(objective_id))
         return found
 
