@@ -1,11 +1,11 @@
-"""What every resolver gets: the caller, the command handler, a request id and tenant reads."""
+"""What every resolver gets: the caller, the command handler, a request id, reads, loaders."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from strawberry.exceptions import StrawberryGraphQLError
 
@@ -13,7 +13,32 @@ from okrledger.projections.base import Rows
 from okrledger.services.handling import Handler
 from okrledger.services.identity import Principal
 
+if TYPE_CHECKING:
+    from okrledger.graphql.loaders import Loaders
+
 ReadFactory = Callable[[str], AbstractAsyncContextManager[Rows]]
+
+
+class ChainCheck(Protocol):
+    """The outcome of checking the tenant's hash chain (infra's `ChainCheck` is one)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def checked(self) -> int: ...
+
+    @property
+    def last_position(self) -> int | None: ...
+
+    @property
+    def broken_at(self) -> int | None: ...
+
+    @property
+    def problem(self) -> str | None: ...
+
+
+ChainVerifier = Callable[[str, int, "int | None"], Awaitable[ChainCheck]]
 
 
 class Backend(Protocol):
@@ -24,6 +49,12 @@ class Backend(Protocol):
 
     def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
         """A read-only transaction with the tenant set for Row-Level Security."""
+        ...
+
+    async def verify_chain(
+        self, tenant_id: str, from_position: int, to_position: int | None
+    ) -> ChainCheck:
+        """Recompute the tenant's hash chain over the positions given (to the head if None)."""
         ...
 
 
@@ -40,6 +71,8 @@ class Context:
     handler: Handler
     request_id: str
     reader: ReadFactory
+    verify_chain: ChainVerifier
+    loaders: Loaders
 
     def caller(self) -> Principal:
         """The verified caller; permission classes have already refused anonymous requests."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from uuid import uuid4
 
 from starlette.requests import HTTPConnection, Request
@@ -15,8 +16,10 @@ from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from okrledger.graphql.body_limit import BodyLimit
-from okrledger.graphql.context import Backend, Context
+from okrledger.graphql.context import Backend, Context, Unauthenticated
 from okrledger.graphql.limits import Limits
+from okrledger.graphql.loaders import Loaders
+from okrledger.projections.base import Rows
 from okrledger.services.identity import Principal
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -69,9 +72,18 @@ class GraphQLApp(GraphQL[Context, None]):
         if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = request_id
         backend = self.backend()
+        principal = principal_of(request)
+
+        def read() -> AbstractAsyncContextManager[Rows]:
+            if principal is None:
+                raise Unauthenticated()
+            return backend.read(principal.tenant_id)
+
         return Context(
-            principal=principal_of(request),
+            principal=principal,
             handler=backend.handler,
             request_id=request_id,
             reader=backend.read,
+            verify_chain=backend.verify_chain,
+            loaders=Loaders(read),
         )

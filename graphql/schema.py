@@ -13,10 +13,14 @@ from okrledger.graphql.mutations.cycles import CycleMutations
 from okrledger.graphql.mutations.key_results import KeyResultMutations
 from okrledger.graphql.mutations.objectives import ObjectiveMutations
 from okrledger.graphql.mutations.okr_policy import OkrPolicyMutations
+from okrledger.graphql.queries.audit import AuditQueries
+from okrledger.graphql.queries.history import HistoryQueries
+from okrledger.graphql.queries.me import MeQueries
+from okrledger.graphql.queries.okr import OkrQueries
 
 
 @strawberry.type(description="Read access to the tenant's OKRs, KPIs and their history.")
-class Query:
+class Query(MeQueries, OkrQueries, HistoryQueries, AuditQueries):
     @strawberry.field(description="The version of the okrledger server answering.")
     def server_version(self) -> str:
         return version("okrledger")

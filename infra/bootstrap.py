@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
+from okrledger.infra.audit import verify_chain
+from okrledger.infra.audit_chain import ChainCheck
 from okrledger.infra.background import PolicyLoop
 from okrledger.infra.db import Database, app_dsn
 from okrledger.infra.event_feed import EventFeed
@@ -41,6 +43,13 @@ class Runtime:
     def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
         """A read-only transaction with the tenant set, for the read models."""
         return self.database.transaction(tenant_id, readonly=True)
+
+    async def verify_chain(
+        self, tenant_id: str, from_position: int, to_position: int | None
+    ) -> ChainCheck:
+        """The tenant's hash chain recomputed from its events as they are now."""
+        async with self.database.transaction(tenant_id, readonly=True) as connection:
+            return await verify_chain(connection, tenant_id, from_position, to_position)
 
     async def close(self) -> None:
         await self.policy_loop.stop()

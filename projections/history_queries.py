@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -118,3 +118,32 @@ def _entry(r: Any) -> ChangeEntry:
             for c in orjson.loads(r["changes"])
         ),
     )
+
+
+async def goalpost_changes(
+    rows: Rows, cycle_id: UUID, *, first: int = 50, after: str | None = None
+) -> Page[ChangeEntry]:
+    """Changes that moved a goalpost (start or target after the cycle began), oldest first.
+
+    Each entry keeps only its goalpost-moving changes.
+    """
+    check_page_size(first)
+    since = decode_cursor("change", after) or 0
+    found = await rows.fetch(
+        """SELECT position, stream_id, stream_type, version, event_type, actor, recorded_at,
+                  command_id, correlation_id, reason, summary, changes::text AS changes
+           FROM change_log
+           WHERE tenant_id = current_tenant() AND position > $2
+             AND changes @> '[{"goalpostMoved": true}]'
+             AND stream_id IN (SELECT objective_id FROM okr_objectives
+                               WHERE tenant_id = current_tenant() AND cycle_id = $1)
+           ORDER BY position LIMIT $3""",
+        cycle_id,
+        since,
+        first + 1,
+    )
+    moved = [
+        replace(e, changes=tuple(c for c in e.changes if c.goalpost_moved))
+        for e in map(_entry, found)
+    ]
+    return page_of(moved, first, "change", lambda e: e.position)

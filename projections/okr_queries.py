@@ -348,3 +348,46 @@ def roll_up(
             tuple(krs.get(objective_id, ())),
         )
     return tuple(views[o] for o in order)
+
+
+async def cycles_by_id(rows: Rows, cycle_ids: Sequence[UUID]) -> dict[UUID, CycleView]:
+    """The current cycles among `cycle_ids` (unknown ids are left out)."""
+    found = await rows.fetch(
+        """SELECT * FROM okr_cycles c WHERE c.tenant_id = current_tenant()
+              AND c.cycle_id = ANY($1::uuid[]) AND c.valid_to_position IS NULL""",
+        list(cycle_ids),
+    )
+    return {
+        r["cycle_id"]: CycleView(
+            r["cycle_id"],
+            r["name"],
+            r["starts_on"],
+            r["ends_on"],
+            r["closed"],
+            r["version"],
+            r["started_at"],
+            r["valid_from_time"],
+        )
+        for r in found
+    }
+
+
+async def cycles_of_objectives(rows: Rows, objective_ids: Sequence[UUID]) -> dict[UUID, UUID]:
+    """The cycle of each known objective among `objective_ids`."""
+    found = await rows.fetch(
+        """SELECT DISTINCT objective_id, cycle_id FROM okr_objectives
+           WHERE tenant_id = current_tenant() AND objective_id = ANY($1::uuid[])""",
+        list(objective_ids),
+    )
+    return {r["objective_id"]: r["cycle_id"] for r in found}
+
+
+async def objective_of_key_result(rows: Rows, key_result_id: UUID) -> UUID | None:
+    """The objective a current key result belongs to, if it exists."""
+    found: UUID | None = await rows.fetchval(
+        """SELECT objective_id FROM okr_key_results
+           WHERE tenant_id = current_tenant() AND key_result_id = $1
+             AND valid_to_position IS NULL LIMIT 1""",
+        key_result_id,
+    )
+    return found

@@ -22,6 +22,8 @@ class Page(Generic[T]):
     # The cursor of the last item: pass it as `after` for the next page.
     end_cursor: str | None
     has_next_page: bool
+    # Each item's own cursor (Relay edges), in the order of `items`.
+    cursors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,5 +71,5 @@ def check_page_size(first: int) -> int:
 def page_of(items: Sequence[T], first: int, kind: str, key: Callable[[T], int]) -> Page[T]:
     """`items` were fetched with one extra row to tell whether another page follows."""
     shown = tuple(items[:first])
-    cursor = encode_cursor(kind, key(shown[-1])) if shown else None
-    return Page(shown, cursor, len(items) > first)
+    cursors = tuple(encode_cursor(kind, key(item)) for item in shown)
+    return Page(shown, cursors[-1] if cursors else None, len(items) > first, cursors)

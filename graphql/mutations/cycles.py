@@ -21,8 +21,8 @@ from okrledger.graphql.mutations.common import (
     refuse_version_of_new,
 )
 from okrledger.graphql.permissions import CanEditGoals
+from okrledger.graphql.queries.okr import read_cycle
 from okrledger.graphql.types.cycle import Cycle
-from okrledger.graphql.types.from_aggregates import cycle_of
 from okrledger.services import cycles
 from okrledger.services.handling import Outcome
 
@@ -47,9 +47,12 @@ class CyclePayload(MutationPayload):
     cycle: Cycle
 
     @classmethod
-    def of(cls, outcome: Outcome[CycleState]) -> Self:
+    async def read(cls, info: Info[Context, None], outcome: Outcome[CycleState]) -> Self:
+        """The payload with the cycle read back from the read model the command updated."""
         return cls(
-            cycle=cycle_of(outcome.aggregate), version=outcome.version, position=outcome.position
+            cycle=await read_cycle(info, outcome.aggregate.id),
+            version=outcome.version,
+            position=outcome.position,
         )
 
 
@@ -88,7 +91,11 @@ class CycleMutations:
             cycles.start_cycle(cmd, command_context(info, input), handler(info)),
             target="cycleId",
         )
-        return outcome if not isinstance(outcome, Outcome) else StartCyclePayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await StartCyclePayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Close a cycle: its objectives can still be graded, no longer revised.",
@@ -102,4 +109,8 @@ class CycleMutations:
             cycles.close_cycle(cmd, command_context(info, input), handler(info)),
             target="cycleId",
         )
-        return outcome if not isinstance(outcome, Outcome) else CloseCyclePayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await CloseCyclePayload.read(info, outcome)
+        )

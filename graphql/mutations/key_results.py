@@ -128,7 +128,11 @@ class KeyResultMutations:
             key_results.add_key_result(cmd, command_context(info, input), handler(info)),
             target="objectiveId",
         )
-        return outcome if not isinstance(outcome, Outcome) else AddKeyResultPayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await AddKeyResultPayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Change a key result's title, start, target, unit or weight.",
@@ -151,7 +155,11 @@ class KeyResultMutations:
             key_results.revise_key_result(cmd, command_context(info, input), handler(info)),
             target="objectiveId",
         )
-        return outcome if not isinstance(outcome, Outcome) else ReviseKeyResultPayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await ReviseKeyResultPayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Remove a key result from its objective (its history stays).",
@@ -169,7 +177,11 @@ class KeyResultMutations:
             key_results.remove_key_result(cmd, command_context(info, input), handler(info)),
             target="objectiveId",
         )
-        return outcome if not isinstance(outcome, Outcome) else RemoveKeyResultPayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await RemoveKeyResultPayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Record a key result's new value with a confidence and an optional note.",
@@ -192,4 +204,4 @@ class KeyResultMutations:
         )
         if not isinstance(outcome, Outcome):
             return outcome
-        return CheckInKeyResultPayload.of(outcome)
+        return await CheckInKeyResultPayload.read(info, outcome)

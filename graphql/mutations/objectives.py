@@ -21,7 +21,7 @@ from okrledger.graphql.mutations.common import (
     refuse_version_of_new,
 )
 from okrledger.graphql.permissions import CanEditGoals
-from okrledger.graphql.types.from_aggregates import objective_of
+from okrledger.graphql.queries.okr import read_objective
 from okrledger.graphql.types.objective import Objective
 from okrledger.services import objectives
 from okrledger.services.handling import Outcome
@@ -97,9 +97,10 @@ class ObjectivePayload(MutationPayload):
     objective: Objective
 
     @classmethod
-    def of(cls, outcome: Outcome[ObjectiveState]) -> Self:
+    async def read(cls, info: Info[Context, None], outcome: Outcome[ObjectiveState]) -> Self:
+        """The payload with the objective read back from the OKR tree the command updated."""
         return cls(
-            objective=objective_of(outcome.aggregate),
+            objective=await read_objective(info, outcome.aggregate.id),
             version=outcome.version,
             position=outcome.position,
         )
@@ -203,7 +204,11 @@ class ObjectiveMutations:
             objectives.set_objective(cmd, command_context(info, input), handler(info)),
             target="objectiveId",
         )
-        return outcome if not isinstance(outcome, Outcome) else SetObjectivePayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await SetObjectivePayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Change an objective's title or description.",
@@ -222,7 +227,11 @@ class ObjectiveMutations:
             objectives.revise_objective(cmd, command_context(info, input), handler(info)),
             target="objectiveId",
         )
-        return outcome if not isinstance(outcome, Outcome) else ReviseObjectivePayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await ReviseObjectivePayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Hand an objective to another owner (a person or a team).",
@@ -243,7 +252,7 @@ class ObjectiveMutations:
         )
         if not isinstance(outcome, Outcome):
             return outcome
-        return AssignObjectiveOwnerPayload.of(outcome)
+        return await AssignObjectiveOwnerPayload.read(info, outcome)
 
     @strawberry.mutation(
         description="Align an objective under a parent, or detach it; never forms a loop.",
@@ -261,7 +270,11 @@ class ObjectiveMutations:
             objectives.align_objective(cmd, command_context(info, input), handler(info)),
             target="objectiveId",
         )
-        return outcome if not isinstance(outcome, Outcome) else AlignObjectivePayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await AlignObjectivePayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Move a draft objective to active.", permission_classes=[CanEditGoals]
@@ -278,7 +291,7 @@ class ObjectiveMutations:
         )
         if not isinstance(outcome, Outcome):
             return outcome
-        return ActivateObjectivePayload.of(outcome)
+        return await ActivateObjectivePayload.read(info, outcome)
 
     @strawberry.mutation(
         description="Grade an objective from 0.0 to 1.0, with a retrospective.",
@@ -297,7 +310,11 @@ class ObjectiveMutations:
             objectives.grade_objective(cmd, command_context(info, input), handler(info)),
             target="objectiveId",
         )
-        return outcome if not isinstance(outcome, Outcome) else GradeObjectivePayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await GradeObjectivePayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Close an active objective: no more check-ins or revisions, grading allowed.",
@@ -313,7 +330,11 @@ class ObjectiveMutations:
             objectives.close_objective(cmd, command_context(info, input), handler(info)),
             target="objectiveId",
         )
-        return outcome if not isinstance(outcome, Outcome) else CloseObjectivePayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await CloseObjectivePayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Archive an objective: nothing but a restore is accepted until then.",
@@ -331,7 +352,7 @@ class ObjectiveMutations:
         )
         if not isinstance(outcome, Outcome):
             return outcome
-        return ArchiveObjectivePayload.of(outcome)
+        return await ArchiveObjectivePayload.read(info, outcome)
 
     @strawberry.mutation(
         description="Bring an archived objective back to the status it had.",
@@ -349,4 +370,4 @@ class ObjectiveMutations:
         )
         if not isinstance(outcome, Outcome):
             return outcome
-        return RestoreObjectivePayload.of(outcome)
+        return await RestoreObjectivePayload.read(info, outcome)

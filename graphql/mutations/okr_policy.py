@@ -17,7 +17,6 @@ from okrledger.graphql.mutations.common import (
     handler,
 )
 from okrledger.graphql.permissions import CanChangeSettings
-from okrledger.graphql.types.from_aggregates import okr_policy_of
 from okrledger.graphql.types.okr_policy import OkrPolicy
 from okrledger.services import tenant_settings
 from okrledger.services.handling import Outcome
@@ -60,7 +59,7 @@ class OkrPolicyMutations:
         if not isinstance(outcome, Outcome):
             return outcome
         return SetOkrPolicyPayload(
-            policy=okr_policy_of(outcome.aggregate),
+            policy=OkrPolicy.of(outcome.aggregate),
             version=outcome.version,
             position=outcome.position,
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
 
 from okrledger.infra.app import create_app
 from okrledger.infra.auth import development_issuer
@@ -25,11 +26,14 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[str]:
-    """Serve the app (its own development issuer signs the tests' tokens); yields the base URL."""
+async def serving(settings: Settings, app: Starlette | None = None) -> AsyncIterator[str]:
+    """Serve the app (its own development issuer signs the tests' tokens); yields the base URL.
+
+    Pass `app` (made by `create_app(settings)`) to reach its state while it serves.
+    """
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings),
+        app or create_app(settings),
         host="127.0.0.1",
         port=port,
         log_config=None,

@@ -34,6 +34,13 @@ def test_a_page_says_whether_more_follow_and_where_to_resume() -> None:
     assert decode_cursor("n", page.end_cursor) == 2
 
 
+def test_each_item_of_a_page_has_its_own_cursor_the_last_being_the_end() -> None:
+    page = page_of([5, 7, 9], 2, "n", lambda n: n)
+
+    assert [decode_cursor("n", c) for c in page.cursors] == [5, 7]
+    assert page.cursors[-1] == page.end_cursor
+
+
 @pytest.mark.parametrize("first", [0, -1, 501])
 def test_page_sizes_outside_the_limit_are_refused(first: int) -> None:
     with pytest.raises(InvalidValue):

@@ -1,0 +1,134 @@
+"""Nested lists load in batches: the SQL statements of a read do not grow with its size."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import pytest
+
+from okrledger.graphql.context import ChainCheck
+from okrledger.infra.app import create_app
+from okrledger.infra.bootstrap import Runtime
+from okrledger.infra.settings import Settings
+from okrledger.projections.base import Rows
+from okrledger.services.handling import Handler
+from okrledger.services.identity import Role
+from tests.e2e.okr_steps import add_key_result, set_objective, start_cycle
+from tests.e2e.read_steps import read
+from tests.e2e.server import Api, ApiClient, as_caller, issuer_of, serving
+
+TREE = """query($cycle: UUID!) { okrTree(cycle: $cycle) {
+  cycle { name }
+  roots { id title rolledUpProgress pace cycle { name }
+          keyResults { id title current progress objective { id } }
+          children { id title rolledUpProgress keyResults { id title progress }
+                     children { id keyResults { id } } } } } }"""
+OBJECTIVES = """query($cycle: UUID!) { objectives(cycle: $cycle, first: 500) {
+  edges { node { id title rolledUpProgress cycle { name } keyResults { id progress }
+                 children { id title } } } } }"""
+
+
+class CountingBackend:
+    """The server's runtime, counting the SQL statements its reads run (not their setup)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.statements: list[str] = []
+
+    @property
+    def handler(self) -> Handler:
+        return self.runtime.handler
+
+    @asynccontextmanager
+    async def _read(self, tenant_id: str) -> AsyncIterator[Rows]:
+        async with self.runtime.read(tenant_id) as rows:
+            connection: Any = rows
+            connection.add_query_logger(self._log)
+            try:
+                yield rows
+            finally:
+                connection.remove_query_logger(self._log)
+
+    def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
+        return self._read(tenant_id)
+
+    async def verify_chain(
+        self, tenant_id: str, from_position: int, to_position: int | None
+    ) -> ChainCheck:
+        return await self.runtime.verify_chain(tenant_id, from_position, to_position)
+
+    def _log(self, record: Any) -> None:
+        self.statements.append(record.query)
+
+
+@pytest.fixture(scope="module")
+async def counted(api_settings: Settings) -> AsyncIterator[tuple[str, CountingBackend]]:
+    app = create_app(api_settings)
+    async with serving(api_settings, app) as url:
+        backend = CountingBackend(app.state.runtime)
+        app.state.runtime = backend
+        yield url, backend
+        app.state.runtime = backend.runtime
+
+
+@pytest.fixture
+async def counted_editor(
+    counted: tuple[str, CountingBackend], api_settings: Settings, tenant: str
+) -> AsyncIterator[tuple[Api, CountingBackend]]:
+    url, backend = counted
+    async with ApiClient(url, issuer_of(api_settings)) as http:
+        yield as_caller(http, tenant, Role.EDITOR), backend
+
+
+async def cycle_of(editor: Api, roots: int, children_each: int) -> str:
+    """A cycle with `roots` objectives, each with children; every objective has a key result."""
+    cycle = await start_cycle(editor)
+
+    async def branch() -> None:
+        root = await set_objective(editor, cycle["id"], title="Root")
+        await add_key_result(editor, root["id"])
+        for _ in range(children_each):
+            child = await set_objective(editor, cycle["id"], title="Child", parentId=root["id"])
+            await add_key_result(editor, child["id"])
+
+    await asyncio.gather(*(branch() for _ in range(roots)))
+    cycle_id: str = cycle["id"]
+    return cycle_id
+
+
+async def statements_of(editor: Api, backend: CountingBackend, query: str, cycle: str) -> int:
+    backend.statements.clear()
+    data = await read(editor, query, cycle=cycle)
+    assert data
+    return len(backend.statements)
+
+
+@pytest.mark.slow
+async def test_the_okr_tree_of_200_objectives_reads_in_as_many_statements_as_of_2(
+    counted_editor: tuple[Api, CountingBackend],
+) -> None:
+    editor, backend = counted_editor
+    small = await cycle_of(editor, roots=1, children_each=1)
+    large = await cycle_of(editor, roots=20, children_each=9)
+
+    few = await statements_of(editor, backend, TREE, small)
+    many = await statements_of(editor, backend, TREE, large)
+
+    assert many == few == 2
+
+
+@pytest.mark.slow
+async def test_a_page_of_50_objectives_with_key_results_reads_in_as_many_statements_as_of_2(
+    counted_editor: tuple[Api, CountingBackend],
+) -> None:
+    editor, backend = counted_editor
+    small = await cycle_of(editor, roots=1, children_each=1)
+    large = await cycle_of(editor, roots=5, children_each=9)
+
+    few = await statements_of(editor, backend, OBJECTIVES, small)
+    many = await statements_of(editor, backend, OBJECTIVES, large)
+
+    assert many == few == 3
