@@ -16,6 +16,7 @@ from okrledger.infra.projector import InlineProjections
 from okrledger.infra.settings import Settings
 from okrledger.projections import catalog
 from okrledger.projections.base import Projection, Rows
+from okrledger.projections.event_log import EventLog
 from okrledger.services.handling import Handler
 from okrledger.services.kpi_links import KPILinkPolicy
 
@@ -41,6 +42,11 @@ class Runtime:
     def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
         """A read-only transaction with the tenant set, for the read models."""
         return self.database.transaction(tenant_id, readonly=True)
+
+    @property
+    def events(self) -> EventLog:
+        """The tenant logs as public events, for the `events` query and subscriptions."""
+        return self.feed
 
     async def close(self) -> None:
         await self.policy_loop.stop()

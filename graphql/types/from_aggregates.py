@@ -6,8 +6,9 @@ projections, and only this module needs to know the aggregates' shape.
 
 from __future__ import annotations
 
-from okrledger.domain import cycle, objective, tenant_settings
+from okrledger.domain import cycle, kpi, objective, tenant_settings
 from okrledger.graphql.types.cycle import Cycle
+from okrledger.graphql.types.kpi import Kpi, KpiBands, KpiLatestReading
 from okrledger.graphql.types.objective import KeyResult, Objective
 from okrledger.graphql.types.okr_policy import OkrPolicy
 
@@ -64,6 +65,35 @@ def okr_policy_of(state: tenant_settings.TenantSettings) -> OkrPolicy:
     return OkrPolicy(
         max_key_results=state.max_key_results,
         allow_percent_stretch=state.allow_percent_stretch,
+        version=state.version,
+        updated_at=state.modified_on,
+    )
+
+
+def kpi_of(state: kpi.KPI) -> Kpi:
+    bands = state.bands
+    latest = None
+    if state.latest_reading_id is not None:
+        assert state.latest_value is not None and state.latest_observed_at is not None
+        latest = KpiLatestReading(
+            reading_id=state.latest_reading_id,
+            value=state.latest_value,
+            observed_at=state.latest_observed_at,
+        )
+    return Kpi(
+        id=state.id,
+        key=state.key,
+        name=state.name,
+        unit=state.unit,
+        direction=state.direction,
+        area=state.area,
+        cadence=state.cadence,
+        target=state.target,
+        bands=None if bands is None else KpiBands(green=bands.green, yellow=bands.yellow),
+        health=state.health,
+        retired=state.retired,
+        reading_count=state.readings,
+        latest_reading=latest,
         version=state.version,
         updated_at=state.modified_on,
     )
