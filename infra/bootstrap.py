@@ -76,7 +76,7 @@ async def start_runtime(
     )
     chosen = live_projections() if projections is None else list(projections)
     store = PostgresEventStore(database, hooks=[InlineProjections(chosen)] if chosen else [])
-    feed = EventFeed(store, app_url)
+    feed = EventFeed(store, app_url, max_lag=settings.subscriber_max_lag)
     await feed.start()
     handler = Handler(store)
     policy = KPILinkPolicy(handler, PostgresKPILinks(database))
