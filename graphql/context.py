@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from strawberry.exceptions import StrawberryGraphQLError
 
 from okrledger.projections.base import Rows
+from okrledger.projections.event_log import EventLog
 from okrledger.services.handling import Handler
 from okrledger.services.identity import Principal
+from okrledger.services.kpi_links import KPILinkPolicy
+from okrledger.services.kpis import FollowCorrection, FollowReadings
 
 if TYPE_CHECKING:
     from okrledger.graphql.loaders import Loaders
@@ -47,6 +50,16 @@ class Backend(Protocol):
     @property
     def handler(self) -> Handler: ...
 
+    @property
+    def kpi_policy(self) -> KPILinkPolicy:
+        """Moves the key results linked to a KPI when readings are recorded or corrected."""
+        ...
+
+    @property
+    def events(self) -> EventLog:
+        """The tenant's log as public CloudEvents, paged or followed live."""
+        ...
+
     def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
         """A read-only transaction with the tenant set for Row-Level Security."""
         ...
@@ -65,14 +78,21 @@ class Unauthenticated(StrawberryGraphQLError):
         super().__init__(message, extensions={"code": "UNAUTHENTICATED"})
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
+    """One per HTTP request, or per WebSocket connection (whose `connection_init` payload
+    lands in `connection_params` and may name the caller: see GraphQLApp.on_ws_connect)."""
+
     principal: Principal | None
     handler: Handler
     request_id: str
     reader: ReadFactory
     verify_chain: ChainVerifier
     loaders: Loaders
+    follow_readings: FollowReadings
+    follow_corrections: FollowCorrection
+    events: EventLog
+    connection_params: dict[str, Any] | None = None
 
     def caller(self) -> Principal:
         """The verified caller; permission classes have already refused anonymous requests."""

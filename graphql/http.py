@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 from uuid import uuid4
 
 from starlette.requests import HTTPConnection, Request
@@ -12,8 +13,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
 from okrledger.graphql.body_limit import BodyLimit
 from okrledger.graphql.context import Backend, Context, Unauthenticated
@@ -25,6 +28,9 @@ from okrledger.services.identity import Principal
 REQUEST_ID_HEADER = "x-request-id"
 _GIVEN_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
+# Verifies an Authorization value ("Bearer <token>"); None when the token is not valid.
+Authenticate = Callable[[str], Awaitable[Principal | None]]
+
 
 def principal_of(connection: HTTPConnection) -> Principal | None:
     """The caller the authentication middleware verified (`request.user.principal`), if any."""
@@ -33,6 +39,19 @@ def principal_of(connection: HTTPConnection) -> Principal | None:
         return None
     principal = getattr(user, "principal", None)
     return principal if isinstance(principal, Principal) else None
+
+
+def authorization_in(params: dict[str, Any] | None) -> str | None:
+    """The bearer credential of a `connection_init` payload: {"Authorization": "Bearer …"}
+    or {"token": "…"}; None when it names none."""
+    if not params:
+        return None
+    for key in ("Authorization", "authorization"):
+        value = params.get(key)
+        if isinstance(value, str):
+            return value
+    token = params.get("token")
+    return f"Bearer {token}" if isinstance(token, str) else None
 
 
 def request_id_of(connection: HTTPConnection) -> str:
@@ -49,6 +68,7 @@ class GraphQLApp(GraphQL[Context, None]):
         schema: BaseSchema,
         *,
         backend: Callable[[], Backend],
+        authenticate: Authenticate | None = None,
         development: bool = False,
         limits: Limits | None = None,
     ) -> None:
@@ -59,6 +79,7 @@ class GraphQLApp(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.backend = backend
+        self.authenticate = authenticate
         self.limits = limits or Limits()
         self._limited = BodyLimit(super().__call__, self.limits.max_body_bytes)
 
@@ -86,4 +107,19 @@ class GraphQLApp(GraphQL[Context, None]):
             reader=backend.read,
             verify_chain=backend.verify_chain,
             loaders=Loaders(read),
+            follow_readings=backend.kpi_policy,
+            follow_corrections=backend.kpi_policy.corrected,
+            events=backend.events,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Browsers cannot set headers on the upgrade, so the token may come in
+        `connection_init`; a token that fails verification closes the socket with 4403."""
+        authorization = authorization_in(context.connection_params)
+        if authorization is None:
+            return UnsetType()  # the upgrade's own Authorization header, or anonymous
+        principal = None if self.authenticate is None else await self.authenticate(authorization)
+        if principal is None:
+            raise ConnectionRejectionError()
+        context.principal = principal
+        return UnsetType()

@@ -11,23 +11,36 @@ from okrledger.graphql.limits import Limits, schema_extensions
 from okrledger.graphql.masking import ObservedSchema
 from okrledger.graphql.mutations.cycles import CycleMutations
 from okrledger.graphql.mutations.key_results import KeyResultMutations
+from okrledger.graphql.mutations.kpi_links import KpiLinkMutations
+from okrledger.graphql.mutations.kpi_readings import KpiReadingMutations
+from okrledger.graphql.mutations.kpis import KpiMutations
 from okrledger.graphql.mutations.objectives import ObjectiveMutations
 from okrledger.graphql.mutations.okr_policy import OkrPolicyMutations
 from okrledger.graphql.queries.audit import AuditQueries
+from okrledger.graphql.queries.events import EventQueries
 from okrledger.graphql.queries.history import HistoryQueries
 from okrledger.graphql.queries.me import MeQueries
 from okrledger.graphql.queries.okr import OkrQueries
+from okrledger.graphql.subscriptions import Subscription
 
 
 @strawberry.type(description="Read access to the tenant's OKRs, KPIs and their history.")
-class Query(MeQueries, OkrQueries, HistoryQueries, AuditQueries):
+class Query(MeQueries, OkrQueries, HistoryQueries, AuditQueries, EventQueries):
     @strawberry.field(description="The version of the okrledger server answering.")
     def server_version(self) -> str:
         return version("okrledger")
 
 
 @strawberry.type(description="One mutation per command; expected refusals are typed results.")
-class Mutation(CycleMutations, ObjectiveMutations, KeyResultMutations, OkrPolicyMutations):
+class Mutation(
+    CycleMutations,
+    ObjectiveMutations,
+    KeyResultMutations,
+    OkrPolicyMutations,
+    KpiMutations,
+    KpiReadingMutations,
+    KpiLinkMutations,
+):
     pass
 
 
@@ -36,6 +49,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     return ObservedSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=ERROR_TYPES,
         extensions=schema_extensions(limits or Limits()),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import cast
 
@@ -26,11 +26,14 @@ from okrledger.infra.auth import (
     build_auth,
     development_issuer_routes,
     unauthenticated_response,
+    verify_authorization,
 )
 from okrledger.infra.bootstrap import Runtime, start_runtime
 from okrledger.infra.migrations.runner import pending_on
 from okrledger.infra.rate_limit import MutationLimits, RateLimitMiddleware
 from okrledger.infra.settings import Settings
+from okrledger.infra.tokens import InvalidToken, TokenVerifier
+from okrledger.services.identity import Principal
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,21 @@ async def readyz(request: Request) -> JSONResponse:
     if pending:
         return JSONResponse({"status": "unavailable", "pendingMigrations": pending}, 503)
     return JSONResponse({"status": "ready"})
+
+
+def websocket_authenticator(
+    verifier: TokenVerifier,
+) -> Callable[[str], Awaitable[Principal | None]]:
+    """The token of a `connection_init` payload, checked exactly as an HTTP header is."""
+
+    async def authenticate(authorization: str) -> Principal | None:
+        try:
+            return await verify_authorization(verifier, authorization)
+        except InvalidToken as error:
+            log.info("websocket token refused", extra={"reason": error.reason})
+            return None
+
+    return authenticate
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -88,7 +106,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_body_bytes=chosen.max_request_bytes,
     )
     graphql = GraphQLApp(
-        build_schema(limits), backend=backend, development=chosen.development, limits=limits
+        build_schema(limits),
+        backend=backend,
+        authenticate=websocket_authenticator(auth.verifier),
+        development=chosen.development,
+        limits=limits,
     )
     middleware = []
     if chosen.cors_origins:

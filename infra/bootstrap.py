@@ -18,6 +18,7 @@ from okrledger.infra.projector import InlineProjections
 from okrledger.infra.settings import Settings
 from okrledger.projections import catalog
 from okrledger.projections.base import Projection, Rows
+from okrledger.projections.event_log import EventLog
 from okrledger.services.handling import Handler
 from okrledger.services.kpi_links import KPILinkPolicy
 
@@ -51,6 +52,11 @@ class Runtime:
         async with self.database.transaction(tenant_id, readonly=True) as connection:
             return await verify_chain(connection, tenant_id, from_position, to_position)
 
+    @property
+    def events(self) -> EventLog:
+        """The tenant logs as public events, for the `events` query and subscriptions."""
+        return self.feed
+
     async def close(self) -> None:
         await self.policy_loop.stop()
         await self.feed.stop()
@@ -79,7 +85,7 @@ async def start_runtime(
     )
     chosen = live_projections() if projections is None else list(projections)
     store = PostgresEventStore(database, hooks=[InlineProjections(chosen)] if chosen else [])
-    feed = EventFeed(store, app_url)
+    feed = EventFeed(store, app_url, max_lag=settings.subscriber_max_lag)
     await feed.start()
     handler = Handler(store)
     policy = KPILinkPolicy(handler, PostgresKPILinks(database))

@@ -131,6 +131,14 @@ class Settings(BaseSettings):
         description="Larger GraphQL request bodies are refused with 413.",
     )
 
+    subscriber_max_lag: int = Field(
+        default=10_000,
+        gt=0,
+        validation_alias="OKRLEDGER_SUBSCRIBER_MAX_LAG",
+        description="A subscriber this many events behind the log is ended (resume from its "
+        "last position) rather than buffered without bound.",
+    )
+
     graphql_max_depth: int = Field(default=12, validation_alias="OKRLEDGER_GRAPHQL_MAX_DEPTH")
     graphql_max_aliases: int = Field(default=30, validation_alias="OKRLEDGER_GRAPHQL_MAX_ALIASES")
     graphql_max_tokens: int = Field(default=5000, validation_alias="OKRLEDGER_GRAPHQL_MAX_TOKENS")

@@ -88,6 +88,7 @@ class RecordKPIReading:
     observed_at: datetime
     source: str | None = None
     reading_id: UUID | None = None
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class ReadingInput:
 class RecordKPIReadings:
     kpi_id: UUID
     readings: Sequence[ReadingInput]
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class CorrectKPIReading:
     reading_id: UUID
     value: Decimal
     reason: str
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,9 @@ async def record_kpi_reading(
 ) -> RecordedReadings:
     """Record one reading; a reading id recorded before is a no-op."""
     batch = RecordKPIReadings(
-        cmd.kpi_id, [ReadingInput(cmd.value, cmd.observed_at, cmd.source, cmd.reading_id)]
+        cmd.kpi_id,
+        [ReadingInput(cmd.value, cmd.observed_at, cmd.source, cmd.reading_id)],
+        cmd.expected_version,
     )
     try:
         return await record_kpi_readings(batch, context, handler, follow=follow, now=now)
@@ -243,7 +248,13 @@ async def record_kpi_readings(
 
     async with one_writer(context.tenant_id, cmd.kpi_id):
         outcome = await handler.update(
-            context, KPI, cmd.kpi_id, decide, claims=claims, snapshot_every=SNAPSHOT_EVERY
+            context,
+            KPI,
+            cmd.kpi_id,
+            decide,
+            expected_version=cmd.expected_version,
+            claims=claims,
+            snapshot_every=SNAPSHOT_EVERY,
         )
     if outcome.duplicate:  # a retried command: what was recorded then is in the claims
         held = await handler.store.claimed(context.tenant_id, READING_ID, ids)
@@ -286,7 +297,12 @@ async def correct_kpi_reading(
 
     async with one_writer(context.tenant_id, cmd.kpi_id):
         outcome = await handler.update(
-            context, KPI, cmd.kpi_id, decide, snapshot_every=SNAPSHOT_EVERY
+            context,
+            KPI,
+            cmd.kpi_id,
+            decide,
+            expected_version=cmd.expected_version,
+            snapshot_every=SNAPSHOT_EVERY,
         )
     if follow is not None:
         await follow(context, cmd.kpi_id, cmd.reading_id, Decimal(cmd.value))

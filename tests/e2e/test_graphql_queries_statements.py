@@ -14,8 +14,10 @@ from okrledger.infra.app import create_app
 from okrledger.infra.bootstrap import Runtime
 from okrledger.infra.settings import Settings
 from okrledger.projections.base import Rows
+from okrledger.projections.event_log import EventLog
 from okrledger.services.handling import Handler
 from okrledger.services.identity import Role
+from okrledger.services.kpi_links import KPILinkPolicy
 from tests.e2e.okr_steps import add_key_result, set_objective, start_cycle
 from tests.e2e.read_steps import read
 from tests.e2e.server import Api, ApiClient, as_caller, issuer_of, serving
@@ -41,6 +43,14 @@ class CountingBackend:
     @property
     def handler(self) -> Handler:
         return self.runtime.handler
+
+    @property
+    def kpi_policy(self) -> KPILinkPolicy:
+        return self.runtime.kpi_policy
+
+    @property
+    def events(self) -> EventLog:
+        return self.runtime.events
 
     @asynccontextmanager
     async def _read(self, tenant_id: str) -> AsyncIterator[Rows]:

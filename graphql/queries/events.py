@@ -1,0 +1,72 @@
+"""The integrators' read of a tenant's log: a page of public events in position order."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import strawberry
+from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.types import Info
+
+from okrledger.graphql.context import Context
+from okrledger.graphql.permissions import CanReadEvents
+from okrledger.graphql.types.event import PUBLIC_TYPE_NAMES, CloudEvent
+
+MAX_PAGE = 1000
+
+
+class BadEventArguments(StrawberryGraphQLError):
+    def __init__(self, message: str, argument: str) -> None:
+        super().__init__(message, extensions={"code": "BAD_USER_INPUT", "argument": argument})
+
+
+@strawberry.type(description="A page of the tenant's log.")
+class EventPage:
+    events: list[CloudEvent]
+    last_position: int = strawberry.field(
+        description="Ask again with afterPosition set to this for the next page."
+    )
+    has_more: bool = strawberry.field(description="More events follow this page now.")
+
+
+def checked_types(types: list[str] | None) -> Collection[str] | None:
+    """Unknown type names are refused, not silently matched against nothing."""
+    if not types:
+        return None
+    unknown = sorted(set(types) - PUBLIC_TYPE_NAMES)
+    if unknown:
+        raise BadEventArguments(f"Unknown event types: {', '.join(unknown)}", "types")
+    return frozenset(types)
+
+
+def checked_position(after_position: int) -> int:
+    if after_position < 0:
+        raise BadEventArguments("afterPosition cannot be negative", "afterPosition")
+    return after_position
+
+
+@strawberry.type
+class EventQueries:
+    @strawberry.field(
+        description="The tenant's events after `afterPosition`, oldest first, as CloudEvents.",
+        permission_classes=[CanReadEvents],
+    )
+    async def events(
+        self,
+        info: Info[Context, None],
+        after_position: int = 0,
+        types: list[str] | None = None,
+        first: int = 100,
+    ) -> EventPage:
+        if not 1 <= first <= MAX_PAGE:
+            raise BadEventArguments(f"first must be between 1 and {MAX_PAGE}", "first")
+        tenant_id = info.context.caller().tenant_id
+        found = await info.context.events.page(
+            tenant_id, checked_position(after_position), checked_types(types), first + 1
+        )
+        page = [CloudEvent.of(event) for event in found[:first]]
+        return EventPage(
+            events=page,
+            last_position=page[-1].position if page else after_position,
+            has_more=len(found) > first,
+        )
