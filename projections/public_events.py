@@ -17,12 +17,14 @@ from uuid import UUID
 from okrledger.domain.cycle import Cycle
 from okrledger.domain.objective import Objective
 from okrledger.domain.tenant_settings import TenantSettings
+from okrledger.domain.webhook import Webhook
 from okrledger.projections.recorded import RecordedEvent
 
 # Event classes are made by eventsourcing's @event at runtime; mypy cannot see them.
 _cycle: Any = Cycle
 _objective: Any = Objective
 _settings: Any = TenantSettings
+_webhook: Any = Webhook
 
 PUBLIC_TYPES: dict[type[Any], str] = {
     _cycle.CycleStarted: "okr.cycle.started.v1",
@@ -45,6 +47,12 @@ PUBLIC_TYPES: dict[type[Any], str] = {
     _objective.KeyResultValueFollowedKPI: "okr.key_result.followed_kpi.v1",
     _settings.TenantConfigured: "tenant.configured.v1",
     _settings.OKRPolicySet: "tenant.okr_policy.set.v1",
+    _webhook.WebhookRegistered: "webhook.registered.v1",
+    _webhook.WebhookSecretRotated: "webhook.secret_rotated.v1",
+    _webhook.WebhookPaused: "webhook.paused.v1",
+    _webhook.WebhookResumed: "webhook.resumed.v1",
+    _webhook.WebhookReplayed: "webhook.replayed.v1",
+    _webhook.WebhookRemoved: "webhook.removed.v1",
 }
 
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
