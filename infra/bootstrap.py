@@ -78,6 +78,7 @@ class Runtime:
     async def close(self) -> None:
         if self.webhook_worker is not None:
             await self.webhook_worker.stop()
+            await self.webhook_worker.database.close()
             self.webhook_worker = None
         await self.feed.stop()
         await self.database.close()
@@ -114,13 +115,20 @@ async def start_runtime(
     )
 
 
-def start_webhook_delivery(runtime: Runtime) -> WebhookWorker | None:
+async def start_webhook_delivery(runtime: Runtime) -> WebhookWorker | None:
     """Start delivering webhooks from this process (unless OKRLEDGER_WEBHOOK_WORKER=false);
     `runtime.close()` stops it. For the app's lifespan, after `start_runtime`."""
-    if not runtime.settings.webhook_worker or runtime.webhook_worker is not None:
+    settings = runtime.settings
+    if not settings.webhook_worker or runtime.webhook_worker is not None:
         return runtime.webhook_worker
+    # Its own pool: a delivery holds a connection while it waits on the receiver, and slow
+    # receivers must not take the connections requests need.
+    app_url = settings.app_database_url or app_dsn(runtime.owner_dsn, settings.app_db_password)
+    database = await Database.connect(
+        app_url, min_size=1, max_size=settings.webhook_concurrency + 1
+    )
     worker = WebhookWorker(
-        runtime.database,
+        database,
         runtime.handler,
         runtime.webhooks.resolver,
         delivery_policy(runtime.settings),

@@ -10,14 +10,17 @@ import hmac
 import os
 import socket
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from ipaddress import ip_network
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from starlette.applications import Starlette
@@ -26,13 +29,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from okrledger.domain.webhook import InvalidWebhook
-from okrledger.infra.bootstrap import build_store
+from okrledger.infra.bootstrap import build_store, start_runtime, start_webhook_delivery
 from okrledger.infra.db import Database
 from okrledger.infra.dns import SystemResolver
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.outbox import PUBLIC_BY_EVENT_TYPE
+from okrledger.infra.settings import Settings
 from okrledger.infra.webhook_reads import PostgresWebhookReads
 from okrledger.infra.webhook_secrets import WebhookSecrets
+from okrledger.infra.webhook_signature import signature_header
 from okrledger.infra.webhook_worker import WORKER_ACTOR, DeliveryPolicy, WebhookWorker
 from okrledger.services import cycles, webhooks
 from okrledger.services.handling import Handler
@@ -488,3 +493,105 @@ async def test_no_acknowledged_event_is_missing_after_a_worker_is_killed_mid_del
 
     assert [r.event["position"] for r in receiver.accepted] == positions
     assert hung[0].delivery_id == receiver.accepted[0].delivery_id
+
+
+async def test_the_runtime_delivers_webhooks_once_delivery_is_started(
+    owner_dsn: str, tenant: str, receiver: Receiver
+) -> None:
+    settings = Settings(
+        database_url=owner_dsn, webhook_allowed_networks="127.0.0.0/8", pool_min_size=1
+    )
+    runtime = await start_runtime(settings)
+    try:
+        await start_webhook_delivery(runtime)
+        context = CommandContext(tenant, "admin", str(uuid.uuid4()))
+        issued = await webhooks.register_webhook(
+            webhooks.RegisterWebhook(receiver.url, ["*"]),
+            context,
+            runtime.handler,
+            runtime.webhooks,
+        )
+        cmd = cycles.StartCycle("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))
+        await cycles.start_cycle(cmd, CommandContext(tenant, "alice", "c1"), runtime.handler)
+
+        await receiver.wait_for(lambda: len(receiver.accepted) == 1)
+    finally:
+        await runtime.close()
+
+    assert issued.secret is not None
+    assert verify(issued.secret, receiver.accepted[0].signature, receiver.accepted[0].body)
+    assert receiver.accepted[0].event["type"] == "okr.cycle.started.v1"
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+
+
+@dataclass
+class DocReceiver:
+    url: str
+    secret: str
+
+
+@pytest.fixture
+async def doc_receiver() -> AsyncIterator[DocReceiver]:
+    """The receiver script of docs/webhooks.md, run as written, on a free port."""
+    text = DOC.read_text()
+    script = text.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len([line for line in script.splitlines() if line.strip()]) <= 14
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    found = DocReceiver(f"http://127.0.0.1:{port}/", "whsec_" + uuid.uuid4().hex)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        env={**os.environ, "PORT": str(port), "OKRLEDGER_WEBHOOK_SECRET": found.secret},
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    await asyncio.sleep(0.05)
+                    continue
+                writer.close()
+                break
+        yield found
+    finally:
+        process.kill()
+        await process.wait()
+
+
+async def test_the_documented_receiver_accepts_a_signed_delivery(
+    kit: Kit, doc_receiver: DocReceiver
+) -> None:
+    webhook_id, _ = await kit.register(doc_receiver.url)
+    async with kit.database.transaction(kit.tenant) as connection:
+        await connection.execute(
+            "UPDATE webhook_secrets SET secret = $1 WHERE webhook_id = $2",
+            doc_receiver.secret,
+            webhook_id,
+        )
+    await kit.start_cycle()
+
+    await kit.drain(kit.worker())
+
+    [attempt] = await kit.reads.deliveries(kit.tenant, webhook_id)
+    assert (attempt.status_code, attempt.succeeded) == (204, True)
+
+
+async def test_the_documented_receiver_refuses_a_forged_signature(
+    doc_receiver: DocReceiver,
+) -> None:
+    body = b'{"type":"okr.objective.set.v1"}'
+    forged = signature_header(["whsec_guess"], int(time.time()), body)
+
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            doc_receiver.url, content=body, headers={"Okrledger-Signature": forged}
+        )
+
+    assert response.status_code == 401
