@@ -16,12 +16,17 @@ from okrledger.projections.recorded import RecordedEvent
 
 PUBLIC_BY_EVENT_TYPE = {cls.__name__: name for cls, name in PUBLIC_TYPES.items()}
 
-_HOLD = """UPDATE webhook_outbox SET next_attempt_at = 'infinity'
-           WHERE tenant_id = $1 AND webhook_id = $2"""
-_RELEASE = """UPDATE webhook_outbox SET next_attempt_at = now(), attempts = 0,
-                  first_failure_at = NULL
-              WHERE tenant_id = $1 AND webhook_id = $2"""
-_DROP = "DELETE FROM webhook_outbox WHERE tenant_id = $1 AND webhook_id = $2"
+# A row in flight (locked by a worker until its receiver answers) is skipped rather than
+# waited for: this runs in an append transaction, which holds the tenant's head row. The
+# worker settles such a row itself once the receiver has answered.
+_FREE_ROWS = """(SELECT o.tenant_id, o.webhook_id, o.position FROM webhook_outbox o
+                 WHERE o.tenant_id = $1 AND o.webhook_id = $2 FOR UPDATE SKIP LOCKED)"""
+_HOLD = f"""UPDATE webhook_outbox SET next_attempt_at = 'infinity'
+            WHERE (tenant_id, webhook_id, position) IN {_FREE_ROWS}"""
+_RELEASE = f"""UPDATE webhook_outbox SET next_attempt_at = now(), attempts = 0,
+                   first_failure_at = NULL
+               WHERE (tenant_id, webhook_id, position) IN {_FREE_ROWS}"""
+_DROP = f"DELETE FROM webhook_outbox WHERE (tenant_id, webhook_id, position) IN {_FREE_ROWS}"
 _REQUEUE = """
 INSERT INTO webhook_outbox (tenant_id, webhook_id, position, event_id)
 SELECT e.tenant_id, $2, e.position, e.event_id FROM events e

@@ -73,6 +73,19 @@ SELECT tenant_id, stream_id, version, position, event_id, stream_type, event_typ
 FROM events WHERE tenant_id = $1 AND position = $2
 """
 
+_SETTLE = """
+WITH webhook AS (
+    SELECT status FROM webhooks WHERE tenant_id = $1 AND webhook_id = $2
+), held AS (
+    UPDATE webhook_outbox SET next_attempt_at = 'infinity'
+    WHERE tenant_id = $1 AND webhook_id = $2 AND position = $3
+      AND (SELECT status FROM webhook) = 'paused'
+)
+DELETE FROM webhook_outbox
+WHERE tenant_id = $1 AND webhook_id = $2 AND position = $3
+  AND (SELECT status FROM webhook) = 'removed'
+"""
+
 _RECORD = """
 INSERT INTO webhook_deliveries (tenant_id, attempt_id, webhook_id, delivery_id, position,
     event_id, attempt, attempted_at, duration_ms, status_code, succeeded, error, next_attempt_at)
@@ -266,6 +279,8 @@ class WebhookWorker:
                 next_at,
                 attempt.error,
             )
+            # Paused or removed while this delivery was in flight: settle as they would have.
+            await connection.execute(_SETTLE, *key)
         await connection.execute(
             _RECORD,
             tenant_id,

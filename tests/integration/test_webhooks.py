@@ -34,11 +34,13 @@ from okrledger.infra.db import Database
 from okrledger.infra.dns import SystemResolver
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.outbox import PUBLIC_BY_EVENT_TYPE
+from okrledger.infra.rebuild import rebuild
 from okrledger.infra.settings import Settings
 from okrledger.infra.webhook_reads import PostgresWebhookReads
 from okrledger.infra.webhook_secrets import WebhookSecrets
 from okrledger.infra.webhook_signature import signature_header
 from okrledger.infra.webhook_worker import WORKER_ACTOR, DeliveryPolicy, WebhookWorker
+from okrledger.projections.webhooks import WebhooksProjection
 from okrledger.services import cycles, webhooks
 from okrledger.services.handling import Handler
 from okrledger.services.ports import CommandContext
@@ -595,3 +597,44 @@ async def test_the_documented_receiver_refuses_a_forged_signature(
         )
 
     assert response.status_code == 401
+
+
+async def test_a_rebuilt_webhooks_table_equals_the_inline_one(kit: Kit, owner_dsn: str) -> None:
+    paused, _ = await kit.register("http://127.0.0.1:9/a")
+    await kit.register("http://127.0.0.1:9/b", ("okr.objective.*", "webhook.*"))
+    await webhooks.pause_webhook(webhooks.PauseWebhook(paused, "later"), kit.ctx(), kit.handler)
+    inline = await kit.reads.webhooks(kit.tenant)
+
+    await rebuild(owner_dsn, [WebhooksProjection()], tenant_id=kit.tenant)
+
+    assert await kit.reads.webhooks(kit.tenant) == inline
+    assert [w.status for w in inline] == ["paused", "active"]
+
+
+async def test_pausing_while_a_delivery_is_in_flight_does_not_wait_for_the_receiver(
+    kit: Kit, receiver: Receiver
+) -> None:
+    release = asyncio.Event()
+
+    async def slow(request: Received, earlier: list[Received]) -> int:
+        receiver.arrived.set()
+        await release.wait()
+        return 200
+
+    receiver.respond = slow
+    webhook_id, _ = await kit.register(receiver.url)
+    await kit.start_cycle()
+    await kit.start_cycle()
+    delivering = asyncio.create_task(kit.worker().deliver_next(kit.tenant))
+    try:
+        await receiver.arrived.wait()
+        async with asyncio.timeout(2):
+            await webhooks.pause_webhook(webhooks.PauseWebhook(webhook_id), kit.ctx(), kit.handler)
+            await kit.start_cycle()
+    finally:
+        release.set()
+        await delivering
+
+    assert await kit.drain(kit.worker()) == 0
+    paused = await kit.reads.webhook(kit.tenant, webhook_id)
+    assert paused is not None and paused.pending_deliveries == 2  # one of three delivered
