@@ -169,6 +169,9 @@ class WebhookWorker:
                 delivered = await self.run_once()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("webhook delivery round failed", extra={"error": str(error)})
+            except Exception:
+                # The top of a background task: log and go on, or delivery stops unnoticed.
+                log.exception("webhook delivery round failed")
             if not delivered:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.policy.poll_seconds)
@@ -189,7 +192,13 @@ class WebhookWorker:
             return attempts
 
         lanes = [lane(r["tenant_id"]) for r in rows for _ in range(self.policy.concurrency)]
-        return sum(await asyncio.gather(*lanes))
+        outcomes = await asyncio.gather(*lanes, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+            if isinstance(outcome, BaseException):
+                log.error("webhook delivery failed", exc_info=outcome)
+        return sum(outcome for outcome in outcomes if isinstance(outcome, int))
 
     async def deliver_next(self, tenant_id: str) -> bool:
         """Claim and deliver one due row of the tenant; False when none is free."""

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from okrledger.domain.webhook import InvalidWebhook
+from okrledger.domain.webhook import InvalidWebhook, Webhook
 from okrledger.infra.bootstrap import build_store, start_runtime, start_webhook_delivery
 from okrledger.infra.db import Database
 from okrledger.infra.dns import SystemResolver
@@ -37,7 +37,7 @@ from okrledger.infra.outbox import PUBLIC_BY_EVENT_TYPE
 from okrledger.infra.rebuild import rebuild
 from okrledger.infra.settings import Settings
 from okrledger.infra.webhook_reads import PostgresWebhookReads
-from okrledger.infra.webhook_secrets import WebhookSecrets
+from okrledger.infra.webhook_secrets import SecretNotStaged, WebhookSecrets
 from okrledger.infra.webhook_signature import signature_header
 from okrledger.infra.webhook_worker import WORKER_ACTOR, DeliveryPolicy, WebhookWorker
 from okrledger.projections.webhooks import WebhooksProjection
@@ -638,3 +638,12 @@ async def test_pausing_while_a_delivery_is_in_flight_does_not_wait_for_the_recei
     assert await kit.drain(kit.worker()) == 0
     paused = await kit.reads.webhook(kit.tenant, webhook_id)
     assert paused is not None and paused.pending_deliveries == 2  # one of three delivered
+
+
+async def test_a_registration_appended_without_its_secret_is_refused(kit: Kit) -> None:
+    webhook = Webhook.register(id=uuid.uuid4(), url="http://127.0.0.1:9/x", event_types=["*"])
+
+    with pytest.raises(SecretNotStaged):
+        await kit.store.append(kit.ctx(), webhook.collect_events())
+
+    assert await kit.reads.webhooks(kit.tenant) == []
