@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-embedded test-external bench docs check lint format lock clean
+.PHONY: install serve test test-embedded test-external bench docs check lint format lock clean schema
 
 install: $(STAMP)
 
@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-## Start the server (embedded PostgreSQL unless DATABASE_URL is set).
+## Start the server for development: embedded PostgreSQL unless DATABASE_URL is set,
+## the demo tenant seeded, GraphiQL on.
 serve: install
-	$(BIN)/okrledger serve
+	OKRLEDGER_DEVELOPMENT=$${OKRLEDGER_DEVELOPMENT:-1} $(BIN)/okrledger serve --demo
 
 ## The whole test suite, on whatever DATABASE_URL says (embedded PostgreSQL when unset).
 test: install
@@ -43,13 +44,18 @@ check: install
 	@# mypy needs the package under its real name; the repository root *is* okrledger.
 	@mkdir -p .typecheck && ln -sfn "$(CURDIR)" .typecheck/okrledger
 	MYPYPATH=.typecheck $(BIN)/mypy -p okrledger
-	MYPYPATH=.typecheck $(BIN)/mypy tests
+	@# Tests import shared helpers as tests.e2e.*; name modules from the repository root.
+	MYPYPATH=.typecheck $(BIN)/mypy --explicit-package-bases tests
 	MYPYPATH=.typecheck $(BIN)/mypy -p bench
 	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Rewrite graphql/schema.graphql from the code (a test fails when they differ).
+schema: install
+	$(BIN)/python -m okrledger.graphql.sdl
 
 ## Re-pin every dependency after changing pyproject.toml.
 lock:

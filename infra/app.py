@@ -1,4 +1,4 @@
-"""The Starlette application: health and readiness probes now, GraphQL mounted by features."""
+"""The Starlette application: GraphQL at /graphql, health and readiness probes."""
 
 from __future__ import annotations
 
@@ -8,13 +8,28 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 import asyncpg
+import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from okrledger.graphql.context import Backend
+from okrledger.graphql.http import REQUEST_ID_HEADER, GraphQLApp
+from okrledger.graphql.limits import Limits
+from okrledger.graphql.schema import build_schema
+from okrledger.infra.auth import (
+    BearerTokenBackend,
+    build_auth,
+    development_issuer_routes,
+    unauthenticated_response,
+)
 from okrledger.infra.bootstrap import Runtime, start_runtime
 from okrledger.infra.migrations.runner import pending_on
+from okrledger.infra.rate_limit import MutationLimits, RateLimitMiddleware
 from okrledger.infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,21 +55,77 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI app; reads settings from the environment when none are given."""
+    """The ASGI app; reads settings from the environment when none are given.
+
+    Bearer tokens are verified against OIDC_ISSUER/JWKS_URL, or, with neither set, against
+    the development issuer whose key lives in the data directory (and whose discovery
+    document and JWKS the app then serves).
+    """
     chosen = settings or Settings()
+    http = httpx.AsyncClient(timeout=5)
+    auth = build_auth(chosen, http)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await start_runtime(chosen)
         app.state.runtime = runtime
-        log.info("okrledger ready")
+        log.info("okrledger ready", extra={"development_issuer": bool(auth.development_issuer)})
         try:
             yield
         finally:
             await runtime.close()
+            await http.aclose()
             log.info("okrledger stopped")
 
-    return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz)],
+    def backend() -> Backend:
+        runtime: Runtime = app.state.runtime
+        return runtime
+
+    limits = Limits(
+        max_depth=chosen.graphql_max_depth,
+        max_tokens=chosen.graphql_max_tokens,
+        max_aliases=chosen.graphql_max_aliases,
+        max_body_bytes=chosen.max_request_bytes,
+    )
+    graphql = GraphQLApp(
+        build_schema(limits), backend=backend, development=chosen.development, limits=limits
+    )
+    middleware = []
+    if chosen.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=chosen.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", REQUEST_ID_HEADER],
+                expose_headers=[REQUEST_ID_HEADER],
+                max_age=600,
+            )
+        )
+    middleware.append(
+        Middleware(
+            AuthenticationMiddleware,
+            backend=BearerTokenBackend(auth.verifier),
+            on_error=unauthenticated_response,
+        )
+    )
+    if chosen.tenant_mutations_per_minute or chosen.token_mutations_per_minute:
+        limits_per_caller = MutationLimits(
+            chosen.tenant_mutations_per_minute, chosen.token_mutations_per_minute
+        )
+        middleware.append(Middleware(RateLimitMiddleware, limits=limits_per_caller))
+    issuer_routes = (
+        development_issuer_routes(auth.development_issuer) if auth.development_issuer else []
+    )
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+            *issuer_routes,
+        ],
+        middleware=middleware,
         lifespan=lifespan,
     )
+    return app

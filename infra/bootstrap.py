@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from okrledger.infra.background import PolicyLoop
 from okrledger.infra.db import Database, app_dsn
 from okrledger.infra.dns import SystemResolver
 from okrledger.infra.event_feed import EventFeed
 from okrledger.infra.event_store import AppendHook, PostgresEventStore
+from okrledger.infra.kpi_links import PostgresKPILinks, PostgresReadingLog
 from okrledger.infra.migrations.runner import migrate
 from okrledger.infra.outbox import PUBLIC_BY_EVENT_TYPE, WebhookOutbox
 from okrledger.infra.projector import InlineProjections
@@ -17,15 +20,17 @@ from okrledger.infra.settings import Settings
 from okrledger.infra.webhook_reads import PostgresWebhookReads
 from okrledger.infra.webhook_secrets import WebhookSecrets
 from okrledger.infra.webhook_worker import DeliveryPolicy, WebhookWorker
-from okrledger.projections.base import Projection
+from okrledger.projections import catalog
+from okrledger.projections.base import Projection, Rows
 from okrledger.projections.webhooks import WebhooksProjection
 from okrledger.services.handling import Handler
+from okrledger.services.kpi_links import KPILinkPolicy
 from okrledger.services.webhooks import Resolver, WebhookPorts
 
 
 def live_projections() -> list[Projection]:
     """Every projection kept current inside each append."""
-    return [WebhooksProjection()]
+    return catalog.projections()
 
 
 def build_store(
@@ -71,23 +76,36 @@ class Runtime:
     store: PostgresEventStore
     handler: Handler
     feed: EventFeed
+    kpi_policy: KPILinkPolicy
+    policy_loop: PolicyLoop
     webhooks: WebhookPorts
     webhook_reads: PostgresWebhookReads
     webhook_worker: WebhookWorker | None = field(default=None)
+
+    def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
+        """A read-only transaction with the tenant set, for the read models."""
+        return self.database.transaction(tenant_id, readonly=True)
 
     async def close(self) -> None:
         if self.webhook_worker is not None:
             await self.webhook_worker.stop()
             await self.webhook_worker.database.close()
             self.webhook_worker = None
+        await self.policy_loop.stop()
         await self.feed.stop()
         await self.database.close()
 
 
 async def start_runtime(
-    settings: Settings, *, projections: Sequence[Projection] | None = None
+    settings: Settings,
+    *,
+    projections: Sequence[Projection] | None = None,
+    background: bool = True,
 ) -> Runtime:
-    """Migrate as the owner, then connect as the non-owner application role."""
+    """Migrate as the owner, then connect as the non-owner application role.
+
+    `background` starts the per-tenant catch-up loop (off for one-shot commands).
+    """
     owner = settings.database_url
     if owner is None:
         raise RuntimeError("DATABASE_URL is not set; `okrledger serve` starts an embedded server")
@@ -103,13 +121,20 @@ async def start_runtime(
     store = build_store(database, chosen, secrets)
     feed = EventFeed(store, app_url)
     await feed.start()
+    handler = Handler(store)
+    policy = KPILinkPolicy(handler, PostgresKPILinks(database))
+    loop = PolicyLoop(database, policy, PostgresReadingLog(store, database))
+    if background:
+        loop.start()
     return Runtime(
         settings,
         owner,
         database,
         store,
-        Handler(store),
+        handler,
         feed,
+        policy,
+        loop,
         webhook_ports(settings, secrets),
         PostgresWebhookReads(database),
     )

@@ -13,11 +13,14 @@ import typer
 import uvicorn
 
 from okrledger.infra.auth import DevelopmentIssuerDisabled, development_issuer
+from okrledger.infra.bootstrap import start_runtime
 from okrledger.infra.cli_audit import audit_app
 from okrledger.infra.cli_common import DataDir, owner_database, settings_for
 from okrledger.infra.cli_projections import projections_app
+from okrledger.infra.demo import DemoReport, seed_demo
 from okrledger.infra.logging import configure_logging
 from okrledger.infra.migrations.runner import migrate as apply_migrations
+from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
 
 app = typer.Typer(
@@ -39,6 +42,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    demo: Annotated[bool, typer.Option(help="Seed the demo tenant first (idempotent).")] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Serve the API; an embedded PostgreSQL unless DATABASE_URL is set. Stops on SIGINT/SIGTERM."""
@@ -51,6 +55,8 @@ def serve(
         os.environ["OKRLEDGER_DATA_DIR"] = str(settings.data_dir)
         os.environ["OKRLEDGER_HOST"] = host or settings.host
         os.environ["OKRLEDGER_PORT"] = str(port or settings.port)
+        if demo:
+            asyncio.run(_seed_demo(settings, dsn, DEMO_TENANT))
         uvicorn.run(
             "okrledger.infra.app:create_app",
             factory=True,
@@ -85,6 +91,37 @@ def token(
     except (DevelopmentIssuerDisabled, ValueError) as error:
         typer.echo(f"okrledger: {error}", err=True)
         raise typer.Exit(code=2) from None
+
+
+DEMO_TENANT = "demo"
+
+
+async def _seed_demo(settings: Settings, dsn: str, tenant: str) -> DemoReport:
+    runtime = await start_runtime(
+        settings.model_copy(update={"database_url": dsn}), background=False
+    )
+    try:
+        return await seed_demo(runtime.handler, tenant, follow=runtime.kpi_policy)
+    finally:
+        await runtime.close()
+
+
+@app.command()
+def demo(
+    tenant: Annotated[str, typer.Option(help="The tenant to seed.")] = DEMO_TENANT,
+    data_dir: DataDir = None,
+) -> None:
+    """Seed a realistic tenant: a company objective, aligned team objectives, key results,
+    check-ins and revisions. Running it again changes nothing."""
+    settings = settings_for(data_dir)
+    configure_logging("WARNING")
+    with owner_database(settings) as dsn:
+        report = asyncio.run(_seed_demo(settings, dsn, tenant))
+    typer.echo(
+        f"tenant {report.tenant_id!r}: {len(report.objective_ids)} objectives and "
+        f"{len(report.kpi_ids)} KPIs in cycle "
+        f"{report.cycle_id}\ntry: okrledger token --tenant {tenant} --sub you --roles editor"
+    )
 
 
 @app.command()

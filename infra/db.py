@@ -91,6 +91,11 @@ class Database:
         except (OSError, asyncpg.PostgresError, TimeoutError):
             return False
 
+    async def tenant_ids(self) -> list[str]:
+        """Every tenant with events (ids only: no tenant's data is visible here)."""
+        async with self.pool.acquire() as connection:
+            return [row[0] for row in await connection.fetch("SELECT tenant_ids()")]
+
     async def fetchval(self, query: str, *args: Any) -> Any:
         """A tenant-less read (e.g. schema state); RLS shows no tenant rows here."""
         async with self.pool.acquire() as connection:

@@ -230,9 +230,12 @@ class PostgresEventStore:
 
     async def claimed(self, tenant_id: str, scope: str, keys: Sequence[str]) -> dict[str, Claimed]:
         async with self._db.transaction(tenant_id, readonly=True) as connection:
+            # A join, not `key = ANY($3)`: once asyncpg's prepared statement goes generic,
+            # PostgreSQL plans ANY over thousands of keys (a batch of readings) as a scan.
             rows = await connection.fetch(
-                """SELECT key, stream_id, data::text AS data FROM claims
-                   WHERE tenant_id = $1 AND scope = $2 AND key = ANY($3::text[])""",
+                """SELECT c.key, c.stream_id, c.data::text AS data
+                   FROM unnest($3::text[]) AS wanted(key)
+                   JOIN claims c ON c.tenant_id = $1 AND c.scope = $2 AND c.key = wanted.key""",
                 tenant_id,
                 scope,
                 list(keys),

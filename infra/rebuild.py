@@ -14,6 +14,7 @@ BYPASSRLS) when no single tenant is named.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from okrledger.projections.base import Projection
 from okrledger.projections.recorded import RecordedEvent
 
 STAGING = "okrledger_rebuild"
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 BATCH = 2000
 
 # Called with (events applied so far, events to apply in all).
@@ -94,6 +96,50 @@ async def rebuild(
         await connection.close()
 
 
+async def replay_until(
+    owner_dsn: str,
+    projections: Sequence[Projection],
+    schema: str,
+    *,
+    tenant_id: str,
+    until_position: int,
+) -> int:
+    """Fill fresh copies of the projections' tables in `schema` with one tenant's log up to
+    `until_position` (included); returns the number of events applied.
+
+    The live tables are not touched: `schema` holds the read models exactly as they
+    stood at that position, to read with `SET search_path TO <schema>, public`
+    (audits, and the test that versioned point-in-time reads tell the truth).
+    Drop it with `drop_schema` when done.
+    """
+    check_tenant_id(tenant_id)
+    if not _SCHEMA.match(schema) or schema == "public":
+        raise RebuildRefused(f"not a schema to replay into: {schema!r}")
+    connection = await asyncpg.connect(owner_dsn)
+    try:
+        await _prepare_staging(connection, [t for p in projections for t in p.tables], schema)
+        await connection.execute(f"SET search_path TO {schema}, public")
+        position, applied = 0, 0
+        while records := await _read(connection, tenant_id, position, BATCH, until_position):
+            async with connection.transaction():
+                await _apply(connection, projections, records)
+            position = records[-1].position
+            applied += len(records)
+        return applied
+    finally:
+        await connection.close()
+
+
+async def drop_schema(owner_dsn: str, schema: str) -> None:
+    if not _SCHEMA.match(schema) or schema == "public":
+        raise RebuildRefused(f"not a schema to drop: {schema!r}")
+    connection = await asyncpg.connect(owner_dsn)
+    try:
+        await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    finally:
+        await connection.close()
+
+
 async def _tenants(connection: asyncpg.Connection, tenant_id: str | None) -> list[str]:
     if tenant_id is not None:
         return [tenant_id]
@@ -108,12 +154,14 @@ async def _tenants(connection: asyncpg.Connection, tenant_id: str | None) -> lis
     return [row["tenant_id"] for row in rows]
 
 
-async def _prepare_staging(connection: asyncpg.Connection, tables: Sequence[str]) -> None:
-    await connection.execute(f"DROP SCHEMA IF EXISTS {STAGING} CASCADE")
-    await connection.execute(f"CREATE SCHEMA {STAGING}")
+async def _prepare_staging(
+    connection: asyncpg.Connection, tables: Sequence[str], schema: str = STAGING
+) -> None:
+    await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    await connection.execute(f"CREATE SCHEMA {schema}")
     for table in tables:
         await connection.execute(
-            f"CREATE TABLE {STAGING}.{table} (LIKE public.{table} INCLUDING ALL)"
+            f"CREATE TABLE {schema}.{table} (LIKE public.{table} INCLUDING ALL)"
         )
 
 
@@ -129,16 +177,22 @@ async def _count_events(connection: asyncpg.Connection, tenants: Sequence[str]) 
 
 
 async def _read(
-    connection: asyncpg.Connection, tenant: str, after: int, limit: int
+    connection: asyncpg.Connection,
+    tenant: str,
+    after: int,
+    limit: int,
+    until: int | None = None,
 ) -> list[RecordedEvent]:
     async with connection.transaction(readonly=True):
         await _set_tenant(connection, tenant)
         rows = await connection.fetch(
             f"""SELECT {_EVENT_COLUMNS} FROM public.events
-                WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3""",
+                WHERE tenant_id = $1 AND position > $2 AND ($4::bigint IS NULL OR position <= $4)
+                ORDER BY position LIMIT $3""",
             tenant,
             after,
             limit,
+            until,
         )
     return [RecordedEvent(**dict(row)) for row in rows]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -90,6 +90,20 @@ class Settings(BaseSettings):
         description="The development issuer's public URL (its 'iss'); derived from "
         "OKRLEDGER_HOST and OKRLEDGER_PORT when unset.",
     )
+    tenant_mutations_per_minute: int = Field(
+        default=6000,
+        ge=0,
+        validation_alias="OKRLEDGER_TENANT_MUTATIONS_PER_MINUTE",
+        description="GraphQL mutations a tenant may run per minute in one server process "
+        "(bursts up to a tenth of it); 0 turns the limit off.",
+    )
+    token_mutations_per_minute: int = Field(
+        default=1200,
+        ge=0,
+        validation_alias="OKRLEDGER_TOKEN_MUTATIONS_PER_MINUTE",
+        description="GraphQL mutations one caller (tenant and subject) may run per minute in "
+        "one server process; 0 turns the limit off.",
+    )
 
     webhook_allowed_networks: str = Field(
         default="",
@@ -145,3 +159,30 @@ class Settings(BaseSettings):
         if self.jwks_url is not None and self.oidc_issuer is None:
             raise ValueError("JWKS_URL needs OIDC_ISSUER: tokens' 'iss' must be checked against it")
         return self
+
+    development: bool = Field(
+        default=False,
+        validation_alias="OKRLEDGER_DEVELOPMENT",
+        description="Development mode: serves GraphiQL at /graphql. Never in production.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="OKRLEDGER_CORS_ORIGINS",
+        description="Comma-separated SPA origins allowed to call the API from a browser.",
+    )
+    max_request_bytes: int = Field(
+        default=1_000_000,
+        validation_alias="OKRLEDGER_MAX_REQUEST_BYTES",
+        description="Larger GraphQL request bodies are refused with 413.",
+    )
+
+    graphql_max_depth: int = Field(default=12, validation_alias="OKRLEDGER_GRAPHQL_MAX_DEPTH")
+    graphql_max_aliases: int = Field(default=30, validation_alias="OKRLEDGER_GRAPHQL_MAX_ALIASES")
+    graphql_max_tokens: int = Field(default=5000, validation_alias="OKRLEDGER_GRAPHQL_MAX_TOKENS")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value

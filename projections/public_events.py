@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from okrledger.domain.cycle import Cycle
+from okrledger.domain.kpi import KPI
 from okrledger.domain.objective import Objective
 from okrledger.domain.tenant_settings import TenantSettings
 from okrledger.domain.webhook import Webhook
@@ -24,6 +25,7 @@ from okrledger.projections.recorded import RecordedEvent
 _cycle: Any = Cycle
 _objective: Any = Objective
 _settings: Any = TenantSettings
+_kpi: Any = KPI
 _webhook: Any = Webhook
 
 PUBLIC_TYPES: dict[type[Any], str] = {
@@ -45,6 +47,14 @@ PUBLIC_TYPES: dict[type[Any], str] = {
     _objective.KeyResultLinkedToKPI: "okr.key_result.linked_to_kpi.v1",
     _objective.KeyResultUnlinkedFromKPI: "okr.key_result.unlinked_from_kpi.v1",
     _objective.KeyResultValueFollowedKPI: "okr.key_result.followed_kpi.v1",
+    _kpi.KPIDefined: "kpi.defined.v1",
+    _kpi.KPIRevised: "kpi.revised.v1",
+    _kpi.KPITargetSet: "kpi.target.set.v1",
+    _kpi.KPIBandsSet: "kpi.bands.set.v1",
+    _kpi.KPIRetired: "kpi.retired.v1",
+    _kpi.KPIReadingRecorded: "kpi.reading.recorded.v1",
+    _kpi.KPIReadingCorrected: "kpi.reading.corrected.v1",
+    _kpi.KPIHealthChanged: "kpi.health.changed.v1",
     _settings.TenantConfigured: "tenant.configured.v1",
     _settings.OKRPolicySet: "tenant.okr_policy.set.v1",
     _webhook.WebhookRegistered: "webhook.registered.v1",

@@ -11,6 +11,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate, Snapshot
 
+from okrledger.domain.kpi import Reading
+
 
 @dataclass(frozen=True)
 class CommandContext:
@@ -79,3 +81,43 @@ class Claimed:
     key: str
     stream_id: UUID
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KPILink:
+    """A key result that follows a KPI."""
+
+    objective_id: UUID
+    key_result_id: UUID
+
+
+class KPILinks(Protocol):
+    async def following(self, tenant_id: str, kpi_id: UUID) -> list[KPILink]: ...
+
+
+@dataclass(frozen=True)
+class LoggedReading:
+    """A KPI reading as the log recorded it, with the command that recorded it."""
+
+    position: int
+    kpi_id: UUID
+    command_id: str
+    reading: Reading
+
+
+@dataclass(frozen=True)
+class ReadingPage:
+    """Readings found after a position, and the position scanned up to (events of any kind)."""
+
+    readings: list[LoggedReading]
+    reached: int
+
+
+class ReadingLog(Protocol):
+    """The tenant's KPI readings in log order, and how far the KPI-link policy has applied them."""
+
+    async def readings_after(self, tenant_id: str, position: int, *, limit: int) -> ReadingPage: ...
+
+    async def position(self, tenant_id: str) -> int: ...
+
+    async def advance(self, tenant_id: str, position: int) -> None: ...

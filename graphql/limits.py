@@ -1,0 +1,36 @@
+"""How large a GraphQL request may be: depth, tokens, aliases and body bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from okrledger.graphql.masking import MaskUnexpectedErrors
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 12
+    max_tokens: int = 5000
+    max_aliases: int = 30
+    max_body_bytes: int = 1_000_000
+
+
+def schema_extensions(
+    limits: Limits,
+) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
+    """Factories, so each request gets its own extension instances."""
+    return [
+        partial(QueryDepthLimiter, max_depth=limits.max_depth),
+        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        MaskUnexpectedErrors,
+    ]

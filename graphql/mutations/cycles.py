@@ -1,0 +1,105 @@
+"""startCycle and closeCycle."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Self
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from okrledger.domain.cycle import Cycle as CycleState
+from okrledger.graphql.context import Context
+from okrledger.graphql.errors import Problem
+from okrledger.graphql.mutations.common import (
+    ChangeInput,
+    MutationPayload,
+    attempt,
+    command_context,
+    handler,
+    refuse_version_of_new,
+)
+from okrledger.graphql.permissions import CanEditGoals
+from okrledger.graphql.types.cycle import Cycle
+from okrledger.graphql.types.from_aggregates import cycle_of
+from okrledger.services import cycles
+from okrledger.services.handling import Outcome
+
+
+@strawberry.input
+class StartCycleInput(ChangeInput):
+    name: str = strawberry.field(description='Unique within the tenant, e.g. "2026-Q4".')
+    starts_on: date
+    ends_on: date = strawberry.field(description="After startsOn.")
+    cycle_id: UUID | None = strawberry.field(
+        default=None, description="Chosen by the server if unset."
+    )
+
+
+@strawberry.input
+class CloseCycleInput(ChangeInput):
+    cycle_id: UUID
+
+
+@strawberry.interface(description="A cycle command succeeded.")
+class CyclePayload(MutationPayload):
+    cycle: Cycle
+
+    @classmethod
+    def of(cls, outcome: Outcome[CycleState]) -> Self:
+        return cls(
+            cycle=cycle_of(outcome.aggregate), version=outcome.version, position=outcome.position
+        )
+
+
+@strawberry.type
+class StartCyclePayload(CyclePayload):
+    pass
+
+
+@strawberry.type
+class CloseCyclePayload(CyclePayload):
+    pass
+
+
+StartCycleResult = Annotated[StartCyclePayload | Problem, strawberry.union("StartCycleResult")]
+CloseCycleResult = Annotated[CloseCyclePayload | Problem, strawberry.union("CloseCycleResult")]
+
+
+@strawberry.type
+class CycleMutations:
+    @strawberry.mutation(
+        description="Start a cycle; its name is unique in the tenant.",
+        permission_classes=[CanEditGoals],
+    )
+    async def start_cycle(
+        self, info: Info[Context, None], input: StartCycleInput
+    ) -> StartCycleResult:
+        if refused := refuse_version_of_new(input, "cycle"):
+            return refused
+        cmd = cycles.StartCycle(
+            name=input.name,
+            starts_on=input.starts_on,
+            ends_on=input.ends_on,
+            cycle_id=input.cycle_id,
+        )
+        outcome = await attempt(
+            cycles.start_cycle(cmd, command_context(info, input), handler(info)),
+            target="cycleId",
+        )
+        return outcome if not isinstance(outcome, Outcome) else StartCyclePayload.of(outcome)
+
+    @strawberry.mutation(
+        description="Close a cycle: its objectives can still be graded, no longer revised.",
+        permission_classes=[CanEditGoals],
+    )
+    async def close_cycle(
+        self, info: Info[Context, None], input: CloseCycleInput
+    ) -> CloseCycleResult:
+        cmd = cycles.CloseCycle(cycle_id=input.cycle_id, expected_version=input.expected_version)
+        outcome = await attempt(
+            cycles.close_cycle(cmd, command_context(info, input), handler(info)),
+            target="cycleId",
+        )
+        return outcome if not isinstance(outcome, Outcome) else CloseCyclePayload.of(outcome)

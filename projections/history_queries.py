@@ -1,0 +1,120 @@
+"""Reading the goal change history: one stream's story, or the tenant's audit log, filtered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from okrledger.projections.base import Rows
+from okrledger.projections.change_log import FieldChange
+from okrledger.projections.pages import Page, check_page_size, decode_cursor, page_of
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    position: int
+    stream_id: UUID
+    stream_type: str
+    version: int
+    event_type: str
+    actor: str
+    recorded_at: datetime
+    command_id: str
+    correlation_id: str | None
+    reason: str | None
+    summary: str
+    changes: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Every given criterion must hold; `since` is inclusive, `until` exclusive."""
+
+    stream_id: UUID | None = None
+    actors: Sequence[str] = ()
+    event_types: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def history(
+    rows: Rows,
+    where: HistoryFilter = HistoryFilter(),
+    *,
+    newest_first: bool = True,
+    first: int = 50,
+    after: str | None = None,
+) -> Page[ChangeEntry]:
+    """The audit log (or one stream's history), newest or oldest first, a page at a time."""
+    check_page_size(first)
+    cursor = decode_cursor("change", after)
+    clauses = ["tenant_id = current_tenant()"]
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if where.stream_id is not None:
+        clauses.append(f"stream_id = {arg(where.stream_id)}")
+    if where.actors:
+        clauses.append(f"actor = ANY({arg(list(where.actors))}::text[])")
+    if where.event_types:
+        clauses.append(f"event_type = ANY({arg(list(where.event_types))}::text[])")
+    if where.since is not None:
+        clauses.append(f"recorded_at >= {arg(where.since)}")
+    if where.until is not None:
+        clauses.append(f"recorded_at < {arg(where.until)}")
+    if cursor is not None:
+        clauses.append(f"position {'<' if newest_first else '>'} {arg(cursor)}")
+    found = await rows.fetch(
+        f"""SELECT position, stream_id, stream_type, version, event_type, actor, recorded_at,
+                   command_id, correlation_id, reason, summary, changes::text AS changes
+            FROM change_log WHERE {" AND ".join(clauses)}
+            ORDER BY position {"DESC" if newest_first else "ASC"} LIMIT {arg(first + 1)}""",
+        *args,
+    )
+    return page_of([_entry(r) for r in found], first, "change", lambda e: e.position)
+
+
+async def stream_history(
+    rows: Rows,
+    stream_id: UUID,
+    *,
+    newest_first: bool = True,
+    first: int = 50,
+    after: str | None = None,
+) -> Page[ChangeEntry]:
+    """Everything that happened to one cycle, objective (with its key results) or setting."""
+    return await history(
+        rows,
+        HistoryFilter(stream_id=stream_id),
+        newest_first=newest_first,
+        first=first,
+        after=after,
+    )
+
+
+def _entry(r: Any) -> ChangeEntry:
+    return ChangeEntry(
+        r["position"],
+        r["stream_id"],
+        r["stream_type"],
+        r["version"],
+        r["event_type"],
+        r["actor"],
+        r["recorded_at"],
+        r["command_id"],
+        r["correlation_id"],
+        r["reason"],
+        r["summary"],
+        tuple(
+            FieldChange(c["field"], c["from"], c["to"], bool(c.get("goalpostMoved", False)))
+            for c in orjson.loads(r["changes"])
+        ),
+    )

@@ -1,0 +1,105 @@
+"""How KPI events and the KPI feedback loop read in the change log (the auditor's view).
+
+Readings themselves are left out: they belong to the KPI history, and a KPI
+takes hundreds of thousands of them. Corrections, health changes and every
+key-result move a reading caused are in.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from okrledger.projections.base import Rows
+from okrledger.projections.change_log import Describer, Description, FieldChange
+from okrledger.projections.recorded import RecordedEvent
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _set(*pairs: tuple[str, Any]) -> list[FieldChange]:
+    return [FieldChange(name, None, _text(value)) for name, value in pairs if value is not None]
+
+
+async def kpi_defined(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    return Description(
+        f"KPI '{e.name}' ({e.key}) defined",
+        _set(
+            ("name", e.name),
+            ("key", e.key),
+            ("unit", e.unit or None),
+            ("direction", e.direction),
+            ("area", e.area),
+            ("cadence", e.cadence),
+            ("target", e.target),
+            ("bands.green", e.green),
+            ("bands.yellow", e.yellow),
+        ),
+    )
+
+
+async def kpi_revised(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    changes = _set(
+        ("name", e.name),
+        ("unit", e.unit),
+        ("direction", e.direction),
+        ("area", e.area),
+        ("cadence", e.cadence),
+    )
+    return Description(f"KPI revised: {', '.join(c.field for c in changes)}", changes)
+
+
+async def kpi_target_set(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    if e.target is None:
+        return Description("KPI target removed", [FieldChange("target", None, None)])
+    return Description(f"KPI target set to {_text(e.target)}", _set(("target", e.target)))
+
+
+async def kpi_bands_set(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    if e.green is None:
+        return Description("KPI bands removed", [FieldChange("bands", None, None)])
+    return Description(
+        f"KPI bands set: green from {_text(e.green)}, yellow from {_text(e.yellow)}",
+        _set(("bands.green", e.green), ("bands.yellow", e.yellow)),
+    )
+
+
+async def kpi_retired(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    return Description("KPI retired", [FieldChange("retired", "false", "true")])
+
+
+async def kpi_reading_corrected(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    return Description(
+        f"Reading {e.reading_id} of {e.observed_at.isoformat()} corrected from "
+        f"{_text(e.original_value)} to {_text(e.value)}: {e.reason}",
+        [FieldChange("value", _text(e.original_value), _text(e.value))],
+    )
+
+
+async def kpi_health_changed(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    cause = f" by reading {e.reading_id}" if e.reading_id is not None else " by new bands"
+    before, after = _text(e.from_health) or "none", _text(e.to_health) or "none"
+    return Description(
+        f"KPI health moved from {before} to {after}{cause}",
+        [FieldChange("health", _text(e.from_health), _text(e.to_health))],
+    )
+
+
+KPI_DESCRIBERS: dict[str, Describer] = {
+    "KPIDefined": kpi_defined,
+    "KPIRevised": kpi_revised,
+    "KPITargetSet": kpi_target_set,
+    "KPIBandsSet": kpi_bands_set,
+    "KPIRetired": kpi_retired,
+    "KPIReadingCorrected": kpi_reading_corrected,
+    "KPIHealthChanged": kpi_health_changed,
+}

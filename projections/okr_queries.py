@@ -1,0 +1,350 @@
+"""Reading the OKR tree: a cycle's tree (now or as of a past moment), one objective, lists.
+
+Every function takes a `Rows` whose transaction already names the tenant; the
+SQL filters on `current_tenant()` so the tenant-led indexes apply. A whole
+cycle's tree is two indexed queries (the cycle with its objectives, then its
+key results); roll-up and pace are computed here because pace depends on "now".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from okrledger.domain.objective import Confidence, MetricKind, ObjectiveStatus
+from okrledger.domain.progress import PaceStatus, pace, weighted_progress
+from okrledger.projections.base import Rows
+from okrledger.projections.pages import AsOf, Page, check_page_size, decode_cursor, page_of
+
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class CycleView:
+    id: UUID
+    name: str
+    starts_on: date
+    ends_on: date
+    closed: bool
+    version: int
+    started_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class KeyResultView:
+    id: UUID
+    objective_id: UUID
+    title: str
+    metric: MetricKind
+    unit: str
+    currency: str | None
+    start: Decimal
+    target: Decimal
+    current: Decimal
+    weight: Decimal
+    confidence: Confidence | None
+    note: str
+    progress: Decimal
+    kpi_id: UUID | None
+    last_reading_observed_at: datetime | None
+    last_check_in_at: datetime | None
+    last_check_in_by: str | None
+    added_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ObjectiveSummary:
+    id: UUID
+    cycle_id: UUID
+    parent_id: UUID | None
+    title: str
+    description: str
+    owner: str
+    team: str | None
+    status: ObjectiveStatus
+    grade: Decimal | None
+    retrospective: str
+    version: int
+    # The objective's own progress: the weighted mean of its key results'.
+    progress: Decimal
+    key_result_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ObjectiveView:
+    objective: ObjectiveSummary
+    # Mean of the aligned children's rolled-up progress (None without children).
+    children_progress: Decimal | None
+    # Mean of the own progress (when it has key results) and the children's.
+    rolled_up_progress: Decimal
+    pace: PaceStatus
+    child_ids: tuple[UUID, ...]
+    key_results: tuple[KeyResultView, ...]
+
+    @property
+    def id(self) -> UUID:
+        return self.objective.id
+
+
+@dataclass(frozen=True)
+class OkrTreeView:
+    cycle: CycleView
+    # Depth first: each root (no parent in this cycle's tree), then its children.
+    objectives: tuple[ObjectiveView, ...]
+    as_of: AsOf | None
+    now: datetime
+
+    def roots(self) -> tuple[ObjectiveView, ...]:
+        ids = {o.id for o in self.objectives}
+        return tuple(o for o in self.objectives if o.objective.parent_id not in ids)
+
+
+def _valid(alias: str, as_of: AsOf | None, param: int) -> str:
+    """Which version of each row to read: the current one, or the one valid at `as_of`."""
+    if as_of is None:
+        return f"{alias}.valid_to_position IS NULL"
+    unit = "position" if as_of.position is not None else "time"
+    return (
+        f"{alias}.valid_from_{unit} <= ${param} AND ({alias}.valid_to_{unit} IS NULL"
+        f" OR {alias}.valid_to_{unit} > ${param})"
+    )
+
+
+def _as_of_args(as_of: AsOf | None) -> list[Any]:
+    if as_of is None:
+        return []
+    return [as_of.position if as_of.position is not None else as_of.time]
+
+
+async def cycle_tree(
+    rows: Rows,
+    cycle_id: UUID,
+    *,
+    as_of: AsOf | None = None,
+    now: datetime | None = None,
+    include_archived: bool = False,
+) -> OkrTreeView | None:
+    """The cycle's OKR tree now or as of a past position/time; None if the cycle did not exist.
+
+    Pace is judged at `now`, which defaults to the as-of moment (or the present).
+    """
+    found = await rows.fetch(
+        f"""SELECT c.name AS cycle_name, c.starts_on, c.ends_on, c.closed AS cycle_closed,
+                   c.version AS cycle_version, c.started_at AS cycle_started_at,
+                   c.valid_from_time AS cycle_updated_at, {_moment(as_of)} AS as_of_time,
+                   o.*
+            FROM okr_cycles c
+            LEFT JOIN okr_objectives o
+              ON o.tenant_id = c.tenant_id AND o.cycle_id = c.cycle_id
+                 AND {_valid("o", as_of, 2)}
+            WHERE c.tenant_id = current_tenant() AND c.cycle_id = $1 AND {_valid("c", as_of, 2)}
+            ORDER BY o.created_position""",
+        cycle_id,
+        *_as_of_args(as_of),
+    )
+    if not found:
+        return None
+    key_results = await rows.fetch(
+        f"""SELECT * FROM okr_key_results k
+            WHERE k.tenant_id = current_tenant() AND k.cycle_id = $1 AND {_valid("k", as_of, 2)}
+            ORDER BY k.added_position""",
+        cycle_id,
+        *_as_of_args(as_of),
+    )
+    head = found[0]
+    cycle = CycleView(
+        cycle_id,
+        head["cycle_name"],
+        head["starts_on"],
+        head["ends_on"],
+        head["cycle_closed"],
+        head["cycle_version"],
+        head["cycle_started_at"],
+        head["cycle_updated_at"],
+    )
+    summaries = [_summary(r) for r in found if r["objective_id"] is not None]
+    if not include_archived:
+        summaries = [s for s in summaries if s.status is not ObjectiveStatus.ARCHIVED]
+    moment = now or (as_of.time if as_of else None) or head["as_of_time"] or datetime.now(UTC)
+    objectives = roll_up(cycle, summaries, [_key_result(k) for k in key_results], moment)
+    return OkrTreeView(cycle, objectives, as_of, moment)
+
+
+def _moment(as_of: AsOf | None) -> str:
+    """As of a position, pace is judged at the time that position was recorded."""
+    if as_of is None or as_of.position is None:
+        return "NULL::timestamptz"
+    return """(SELECT e.recorded_at FROM events e
+               WHERE e.tenant_id = current_tenant() AND e.position = $2)"""
+
+
+async def objective_view(
+    rows: Rows, objective_id: UUID, *, as_of: AsOf | None = None, now: datetime | None = None
+) -> ObjectiveView | None:
+    """One objective with its key results and roll-up, now or as of a past moment."""
+    cycle_id = await rows.fetchval(
+        """SELECT cycle_id FROM okr_objectives
+           WHERE tenant_id = current_tenant() AND objective_id = $1 LIMIT 1""",
+        objective_id,
+    )
+    if cycle_id is None:
+        return None
+    tree = await cycle_tree(rows, cycle_id, as_of=as_of, now=now, include_archived=True)
+    if tree is None:
+        return None
+    return next((o for o in tree.objectives if o.id == objective_id), None)
+
+
+async def cycles(rows: Rows, *, as_of: AsOf | None = None) -> list[CycleView]:
+    """The tenant's cycles, latest start first."""
+    found = await rows.fetch(
+        f"""SELECT * FROM okr_cycles c WHERE c.tenant_id = current_tenant()
+              AND {_valid("c", as_of, 1)} ORDER BY c.starts_on DESC, c.name""",
+        *_as_of_args(as_of),
+    )
+    return [
+        CycleView(
+            r["cycle_id"],
+            r["name"],
+            r["starts_on"],
+            r["ends_on"],
+            r["closed"],
+            r["version"],
+            r["started_at"],
+            r["valid_from_time"],
+        )
+        for r in found
+    ]
+
+
+async def objectives(
+    rows: Rows,
+    *,
+    cycle_id: UUID | None = None,
+    owner: str | None = None,
+    statuses: Sequence[ObjectiveStatus] = (),
+    first: int = 50,
+    after: str | None = None,
+) -> Page[ObjectiveSummary]:
+    """Current objectives in the order they were set, filtered, a page at a time."""
+    check_page_size(first)
+    since = decode_cursor("objective", after) or 0
+    found = await rows.fetch(
+        """SELECT o.* FROM okr_objectives o
+           WHERE o.tenant_id = current_tenant() AND o.valid_to_position IS NULL
+             AND o.created_position > $1
+             AND ($2::uuid IS NULL OR o.cycle_id = $2)
+             AND ($3::text IS NULL OR o.owner = $3)
+             AND (cardinality($4::text[]) = 0 OR o.status = ANY($4::text[]))
+           ORDER BY o.created_position LIMIT $5""",
+        since,
+        cycle_id,
+        owner,
+        [s.value for s in statuses],
+        first + 1,
+    )
+    positions = {r["objective_id"]: r["created_position"] for r in found}
+    return page_of([_summary(r) for r in found], first, "objective", lambda s: positions[s.id])
+
+
+def _summary(r: Any) -> ObjectiveSummary:
+    return ObjectiveSummary(
+        r["objective_id"],
+        r["cycle_id"],
+        r["parent_id"],
+        r["title"],
+        r["description"],
+        r["owner"],
+        r["team"],
+        ObjectiveStatus(r["status"]),
+        r["grade"],
+        r["retrospective"],
+        r["version"],
+        r["progress"],
+        r["key_result_count"],
+        r["created_at"],
+        r["updated_at"],
+    )
+
+
+def _key_result(r: Any) -> KeyResultView:
+    return KeyResultView(
+        r["key_result_id"],
+        r["objective_id"],
+        r["title"],
+        MetricKind(r["metric"]),
+        r["unit"],
+        r["currency"],
+        r["start_value"],
+        r["target_value"],
+        r["current_value"],
+        r["weight"],
+        None if r["confidence"] is None else Confidence(r["confidence"]),
+        r["note"],
+        r["progress"],
+        r["kpi_id"],
+        r["last_reading_observed_at"],
+        r["last_check_in_at"],
+        r["last_check_in_by"],
+        r["added_at"],
+        r["updated_at"],
+    )
+
+
+def roll_up(
+    cycle: CycleView,
+    summaries: Sequence[ObjectiveSummary],
+    key_results: Sequence[KeyResultView],
+    now: datetime,
+) -> tuple[ObjectiveView, ...]:
+    """Objectives depth first, each with its children's and its rolled-up progress.
+
+    A parent's rolled-up progress is the mean of its own progress (when it has key
+    results) and the mean of its children's rolled-up progress (when it has any);
+    children in other cycles are not part of this cycle's tree.
+    """
+    by_id = {s.id: s for s in summaries}
+    children: dict[UUID | None, list[UUID]] = {}
+    for s in summaries:
+        parent = s.parent_id if s.parent_id in by_id else None
+        children.setdefault(parent, []).append(s.id)
+    krs: dict[UUID, list[KeyResultView]] = {}
+    for kr in key_results:
+        krs.setdefault(kr.objective_id, []).append(kr)
+
+    order: list[UUID] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        current = stack.pop()
+        order.append(current)
+        stack.extend(reversed(children.get(current, [])))
+
+    rolled: dict[UUID, Decimal] = {}
+    views: dict[UUID, ObjectiveView] = {}
+    for objective_id in reversed(order):  # children before their parents
+        s = by_id[objective_id]
+        kids = children.get(objective_id, [])
+        # Archived goals are shown when asked for, but no longer count towards their parent.
+        counted = [k for k in kids if by_id[k].status is not ObjectiveStatus.ARCHIVED]
+        kids_progress = weighted_progress((rolled[k], ONE) for k in counted) if counted else None
+        parts = [(s.progress, ONE)] if s.key_result_count else []
+        if kids_progress is not None:
+            parts.append((kids_progress, ONE))
+        rolled[objective_id] = weighted_progress(parts) if parts else s.progress
+        views[objective_id] = ObjectiveView(
+            s,
+            kids_progress,
+            rolled[objective_id],
+            pace(rolled[objective_id], cycle.starts_on, cycle.ends_on, now),
+            tuple(kids),
+            tuple(krs.get(objective_id, ())),
+        )
+    return tuple(views[o] for o in order)

@@ -1,0 +1,73 @@
+"""Keyset pagination: a page of items and opaque cursors that name a place in an ordering."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from okrledger.domain.errors import InvalidValue
+
+T = TypeVar("T")
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    # The cursor of the last item: pass it as `after` for the next page.
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """A past moment to read at: a tenant log position, or a recorded time (not both)."""
+
+    position: int | None = None
+    time: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if (self.position is None) == (self.time is None):
+            raise InvalidValue("Give either a position or a time to read as of", field="asOf")
+        if self.position is not None and self.position < 0:
+            raise InvalidValue("A position is 0 or more", field="asOf")
+        if self.time is not None and self.time.utcoffset() is None:
+            raise InvalidValue("An as-of time must be timezone-aware", field="asOf")
+
+
+class InvalidCursor(InvalidValue):
+    """The cursor was not made by this query (or was altered)."""
+
+
+def encode_cursor(kind: str, key: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode()
+
+
+def decode_cursor(kind: str, cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        found, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if found != kind:
+            raise ValueError(found)
+        return int(key)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor(f"Not a cursor of this list: {cursor!r}", field="after") from None
+
+
+def check_page_size(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise InvalidValue(f"A page holds 1 to {MAX_PAGE} items, not {first}", field="first")
+    return first
+
+
+def page_of(items: Sequence[T], first: int, kind: str, key: Callable[[T], int]) -> Page[T]:
+    """`items` were fetched with one extra row to tell whether another page follows."""
+    shown = tuple(items[:first])
+    cursor = encode_cursor(kind, key(shown[-1])) if shown else None
+    return Page(shown, cursor, len(items) > first)

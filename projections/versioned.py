@@ -1,0 +1,112 @@
+"""Versioned rows: a change closes the current version of a thing and adds the next one.
+
+Every versioned table has `valid_from_position`/`valid_to_position` (tenant log
+positions) and `valid_from_time`/`valid_to_time` (recorded times); the current
+version has no `valid_to_position`. Table and column names come from this
+package's own constants, never from input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from okrledger.projections.base import Rows
+from okrledger.projections.recorded import RecordedEvent
+
+Row = dict[str, Any]
+
+_VALIDITY = ("valid_from_position", "valid_to_position", "valid_from_time", "valid_to_time")
+
+
+def _where(key: Mapping[str, Any], first: int = 1) -> tuple[str, list[Any]]:
+    clauses = [f"{column} = ${n}" for n, column in enumerate(key, start=first)]
+    return " AND ".join(clauses), list(key.values())
+
+
+async def current(rows: Rows, table: str, key: Mapping[str, Any]) -> Row | None:
+    """The current version of the thing `key` names (tenant_id included), if it exists."""
+    where, args = _where(key)
+    found = await rows.fetchrow(
+        f"SELECT * FROM {table} WHERE {where} AND valid_to_position IS NULL", *args
+    )
+    return None if found is None else dict(found)
+
+
+async def add(rows: Rows, table: str, record: RecordedEvent, values: Mapping[str, Any]) -> None:
+    """Insert the first or next version, valid from `record`'s position."""
+    row = {
+        **values,
+        "valid_from_position": record.position,
+        "valid_to_position": None,
+        "valid_from_time": record.recorded_at,
+        "valid_to_time": None,
+    }
+    columns = ", ".join(row)
+    placeholders = ", ".join(f"${n}" for n in range(1, len(row) + 1))
+    await rows.execute(
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING",
+        *row.values(),
+    )
+
+
+async def close(rows: Rows, table: str, record: RecordedEvent, key: Mapping[str, Any]) -> None:
+    """End the current version at `record`'s position (the thing no longer exists after it)."""
+    where, args = _where(key, first=3)
+    await rows.execute(
+        f"""UPDATE {table} SET valid_to_position = $1, valid_to_time = $2
+            WHERE {where} AND valid_to_position IS NULL AND valid_from_position < $1""",
+        record.position,
+        record.recorded_at,
+        *args,
+    )
+
+
+async def replace(
+    rows: Rows,
+    table: str,
+    key_columns: tuple[str, ...],
+    record: RecordedEvent,
+    old: Row,
+    changes: Mapping[str, Any],
+) -> Row:
+    """Close `old` and add the version with `changes` applied; returns the new version."""
+    new = {k: v for k, v in old.items() if k not in _VALIDITY}
+    new.update(changes)
+    row = {  # validity first: the UPDATE below refers to $1 and $3
+        "valid_from_position": record.position,
+        "valid_to_position": None,
+        "valid_from_time": record.recorded_at,
+        "valid_to_time": None,
+        **new,
+    }
+    where, key_args = _where({k: old[k] for k in key_columns}, first=len(row) + 1)
+    columns = ", ".join(row)
+    placeholders = ", ".join(f"${n}" for n in range(1, len(row) + 1))
+    # One round trip: close the current version and add the next.
+    await rows.execute(
+        f"""WITH closed AS (
+                UPDATE {table} SET valid_to_position = $1, valid_to_time = $3
+                WHERE {where} AND valid_to_position IS NULL AND valid_from_position < $1)
+            INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING""",
+        *row.values(),
+        *key_args,
+    )
+    return new
+
+
+def already_applied(old: Row, record: RecordedEvent) -> bool:
+    """True when `old` was written by this event or a later one (a replayed event)."""
+    return bool(old["valid_from_position"] >= record.position)
+
+
+async def as_of(rows: Rows, table: str, key: Mapping[str, Any], position: int) -> Row | None:
+    """The version of the thing `key` names that was current at `position`."""
+    where, args = _where(key, first=2)
+    found = await rows.fetchrow(
+        f"""SELECT * FROM {table} WHERE {where} AND valid_from_position <= $1
+              AND (valid_to_position IS NULL OR valid_to_position > $1)""",
+        position,
+        *args,
+    )
+    return None if found is None else dict(found)

@@ -1,0 +1,29 @@
+"""One writer at a time per stream within this process.
+
+Many integrators feed one KPI at once; without this, every concurrent append
+to the stream but one would conflict and retry (a 5,000-reading batch is
+costly to retry, and retries run out). Across processes the event store's
+optimistic concurrency and the handler's retries still decide. An asyncio
+lock holds no database connection while it waits, unlike an advisory lock,
+so waiters cannot starve the pool the lock holder needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+from weakref import WeakValueDictionary
+
+_locks: WeakValueDictionary[tuple[str, UUID], asyncio.Lock] = WeakValueDictionary()
+
+
+@asynccontextmanager
+async def one_writer(tenant_id: str, stream_id: UUID) -> AsyncIterator[None]:
+    key = (tenant_id, stream_id)
+    lock = _locks.get(key)
+    if lock is None:
+        lock = _locks[key] = asyncio.Lock()
+    async with lock:
+        yield

@@ -1,0 +1,316 @@
+"""KPIs: defining them, tuning target and bands, retiring them, and their readings.
+
+A KPI stream grows without bound, so its commands load it through snapshots
+(one every SNAPSHOT_EVERY events) and the aggregate's state stays small; the
+reading ids and values it cannot hold live in the event store's claims,
+written in the same transaction as the readings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from okrledger.domain.errors import NotFound
+from okrledger.domain.kpi import KPI, Cadence, KPIReadingsRefused, Reading
+from okrledger.domain.kpi_health import Bands, Direction
+from okrledger.services.handling import Handler, Outcome
+from okrledger.services.keyed_locks import one_writer
+from okrledger.services.ports import Claim, Claimed, CommandContext
+
+KPI_KEY = "kpi key"
+READING_ID = "kpi reading"
+SNAPSHOT_EVERY = 500
+
+# Called right after readings are appended (the KPI-link policy, services/kpi_links.py).
+FollowReadings = Callable[[CommandContext, UUID, Sequence[Reading]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BandsInput:
+    green: Decimal
+    yellow: Decimal
+
+
+@dataclass(frozen=True)
+class DefineKPI:
+    name: str
+    key: str
+    unit: str
+    direction: Direction
+    area: str
+    cadence: Cadence
+    target: Decimal | None = None
+    bands: BandsInput | None = None
+    kpi_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ReviseKPI:
+    kpi_id: UUID
+    name: str | None = None
+    unit: str | None = None
+    direction: Direction | None = None
+    area: str | None = None
+    cadence: Cadence | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class SetKPITarget:
+    kpi_id: UUID
+    target: Decimal | None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class SetKPIBands:
+    kpi_id: UUID
+    bands: BandsInput | None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RetireKPI:
+    kpi_id: UUID
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordKPIReading:
+    kpi_id: UUID
+    value: Decimal
+    observed_at: datetime
+    source: str | None = None
+    reading_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ReadingInput:
+    value: Decimal
+    observed_at: datetime
+    source: str | None = None
+    reading_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class RecordKPIReadings:
+    kpi_id: UUID
+    readings: Sequence[ReadingInput]
+
+
+@dataclass(frozen=True)
+class CorrectKPIReading:
+    kpi_id: UUID
+    reading_id: UUID
+    value: Decimal
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordedReadings:
+    """The KPI after the command; `recorded` are new, `repeated` were already held."""
+
+    outcome: Outcome[KPI]
+    recorded: list[UUID]
+    repeated: list[UUID]
+
+
+async def define_kpi(cmd: DefineKPI, context: CommandContext, handler: Handler) -> Outcome[KPI]:
+    """Define a KPI; its key (e.g. "conversion-rate") is unique within the tenant."""
+
+    def build() -> KPI:
+        return KPI.define(
+            id=cmd.kpi_id or uuid4(),
+            name=cmd.name,
+            key=cmd.key,
+            unit=cmd.unit,
+            direction=cmd.direction,
+            area=cmd.area,
+            cadence=cmd.cadence,
+            target=cmd.target,
+            bands=_bands(cmd.bands, cmd.direction),
+        )
+
+    return await handler.create(context, KPI, build, claims=[Claim(KPI_KEY, cmd.key.strip())])
+
+
+async def revise_kpi(cmd: ReviseKPI, context: CommandContext, handler: Handler) -> Outcome[KPI]:
+    """Change a KPI's name, unit, direction, area or cadence; only changes are recorded."""
+
+    async def decide(kpi: KPI) -> None:
+        kpi.revise(
+            name=cmd.name,
+            unit=cmd.unit,
+            direction=cmd.direction,
+            area=cmd.area,
+            cadence=cmd.cadence,
+        )
+
+    return await _update(cmd.kpi_id, decide, context, handler, cmd.expected_version)
+
+
+async def set_kpi_target(
+    cmd: SetKPITarget, context: CommandContext, handler: Handler
+) -> Outcome[KPI]:
+    """Set (or, with None, remove) the value a KPI aims for."""
+
+    async def decide(kpi: KPI) -> None:
+        kpi.set_target(cmd.target)
+
+    return await _update(cmd.kpi_id, decide, context, handler, cmd.expected_version)
+
+
+async def set_kpi_bands(
+    cmd: SetKPIBands, context: CommandContext, handler: Handler
+) -> Outcome[KPI]:
+    """Set (or, with None, remove) a KPI's green/yellow thresholds; its health follows."""
+
+    async def decide(kpi: KPI) -> None:
+        kpi.set_bands(_bands(cmd.bands, kpi.direction))
+
+    return await _update(cmd.kpi_id, decide, context, handler, cmd.expected_version)
+
+
+async def retire_kpi(cmd: RetireKPI, context: CommandContext, handler: Handler) -> Outcome[KPI]:
+    """Retire a KPI: it takes no more readings; its history stays."""
+
+    async def decide(kpi: KPI) -> None:
+        kpi.retire()
+
+    return await _update(cmd.kpi_id, decide, context, handler, cmd.expected_version)
+
+
+async def record_kpi_reading(
+    cmd: RecordKPIReading,
+    context: CommandContext,
+    handler: Handler,
+    *,
+    follow: FollowReadings | None = None,
+    now: datetime | None = None,
+) -> RecordedReadings:
+    """Record one reading; a reading id recorded before is a no-op."""
+    batch = RecordKPIReadings(
+        cmd.kpi_id, [ReadingInput(cmd.value, cmd.observed_at, cmd.source, cmd.reading_id)]
+    )
+    try:
+        return await record_kpi_readings(batch, context, handler, follow=follow, now=now)
+    except KPIReadingsRefused as refused:
+        raise refused.refusals[0].error from None
+
+
+async def record_kpi_readings(
+    cmd: RecordKPIReadings,
+    context: CommandContext,
+    handler: Handler,
+    *,
+    follow: FollowReadings | None = None,
+    now: datetime | None = None,
+) -> RecordedReadings:
+    """Record up to 5,000 readings at once: all of them or, with per-item errors, none.
+
+    Reading ids recorded before are skipped (integrators retry). Key results
+    linked to the KPI follow the new readings through `follow`.
+    """
+    readings = [
+        Reading(r.reading_id or uuid4(), r.value, r.observed_at, r.source) for r in cmd.readings
+    ]
+    ids = [str(r.reading_id) for r in readings]
+    accepted: list[Reading] = []
+
+    async def decide(kpi: KPI) -> None:
+        claimed = await handler.store.claimed(context.tenant_id, READING_ID, ids)
+        recorded = {UUID(key) for key, claim in claimed.items() if claim.stream_id == kpi.id}
+        taken = {UUID(key) for key, claim in claimed.items() if claim.stream_id != kpi.id}
+        accepted[:] = kpi.record_readings(
+            readings, now=now or datetime.now(UTC), recorded=recorded, taken=taken
+        )
+
+    def claims(kpi: KPI) -> list[Claim]:
+        return [
+            Claim(
+                READING_ID,
+                str(r.reading_id),
+                {"value": str(r.value), "observed_at": r.observed_at.isoformat()},
+            )
+            for r in accepted
+        ]
+
+    async with one_writer(context.tenant_id, cmd.kpi_id):
+        outcome = await handler.update(
+            context, KPI, cmd.kpi_id, decide, claims=claims, snapshot_every=SNAPSHOT_EVERY
+        )
+    if outcome.duplicate:  # a retried command: what was recorded then is in the claims
+        held = await handler.store.claimed(context.tenant_id, READING_ID, ids)
+        accepted = [_reading(c) for c in held.values() if c.stream_id == cmd.kpi_id]
+    if follow is not None and accepted:
+        await follow(context, cmd.kpi_id, accepted)
+    new = {r.reading_id for r in accepted} if not outcome.duplicate else set()
+    return RecordedReadings(
+        outcome,
+        recorded=[r.reading_id for r in readings if r.reading_id in new],
+        repeated=[r.reading_id for r in readings if r.reading_id not in new],
+    )
+
+
+async def correct_kpi_reading(
+    cmd: CorrectKPIReading, context: CommandContext, handler: Handler
+) -> Outcome[KPI]:
+    """Correct a reading's value, with a reason; the original stays in the history."""
+    held = await handler.store.claimed(context.tenant_id, READING_ID, [str(cmd.reading_id)])
+    claim = held.get(str(cmd.reading_id))
+    if claim is None or claim.stream_id != cmd.kpi_id:
+        raise NotFound(f"KPI {cmd.kpi_id} has no reading {cmd.reading_id}", field="reading_id")
+    original = _reading(claim)
+
+    async def decide(kpi: KPI) -> None:
+        kpi.correct_reading(
+            reading_id=cmd.reading_id,
+            value=cmd.value,
+            reason=cmd.reason,
+            observed_at=original.observed_at,
+            original_value=Decimal(original.value),
+        )
+
+    async with one_writer(context.tenant_id, cmd.kpi_id):
+        return await handler.update(context, KPI, cmd.kpi_id, decide, snapshot_every=SNAPSHOT_EVERY)
+
+
+async def get_kpi(handler: Handler, tenant_id: str, kpi_id: UUID) -> KPI:
+    kpi = await handler.find(tenant_id, KPI, kpi_id)
+    if kpi is None:
+        raise NotFound(f"KPI {kpi_id} not found", field="kpi_id")
+    return kpi
+
+
+async def _update(
+    kpi_id: UUID,
+    decide: Callable[[KPI], Awaitable[None]],
+    context: CommandContext,
+    handler: Handler,
+    expected_version: int | None,
+) -> Outcome[KPI]:
+    async with one_writer(context.tenant_id, kpi_id):
+        return await handler.update(
+            context,
+            KPI,
+            kpi_id,
+            decide,
+            expected_version=expected_version,
+            snapshot_every=SNAPSHOT_EVERY,
+        )
+
+
+def _bands(bands: BandsInput | None, direction: Direction) -> Bands | None:
+    return None if bands is None else Bands.checked(bands.green, bands.yellow, direction)
+
+
+def _reading(claim: Claimed) -> Reading:
+    return Reading(
+        UUID(claim.key),
+        Decimal(claim.data["value"]),
+        datetime.fromisoformat(claim.data["observed_at"]),
+    )
