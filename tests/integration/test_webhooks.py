@@ -29,7 +29,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from okrledger.domain.webhook import InvalidWebhook, Webhook
-from okrledger.infra.bootstrap import build_store, start_runtime, start_webhook_delivery
+from okrledger.infra.bootstrap import (
+    build_store,
+    live_projections,
+    start_runtime,
+    start_webhook_delivery,
+)
 from okrledger.infra.db import Database
 from okrledger.infra.dns import SystemResolver
 from okrledger.infra.event_store import PostgresEventStore
@@ -647,3 +652,28 @@ async def test_a_registration_appended_without_its_secret_is_refused(kit: Kit) -
         await kit.store.append(kit.ctx(), webhook.collect_events())
 
     assert await kit.reads.webhooks(kit.tenant) == []
+
+
+async def test_the_change_history_tells_who_registered_and_paused_a_webhook(
+    database: Database, tenant: str
+) -> None:
+    secrets = WebhookSecrets()
+    kit = make_kit(database, tenant)
+    kit.store = build_store(database, live_projections(), secrets)
+    kit.handler = Handler(kit.store)
+    kit.ports = replace(kit.ports, secrets=secrets)
+    webhook_id, secret = await kit.register("http://127.0.0.1:9/hooks")
+    await webhooks.pause_webhook(
+        webhooks.PauseWebhook(webhook_id, "receiver moves"), kit.ctx("bob"), kit.handler
+    )
+
+    async with database.transaction(tenant) as connection:
+        rows = await connection.fetch(
+            "SELECT actor, summary, changes::text AS changes FROM change_log ORDER BY position"
+        )
+
+    assert [(r["actor"], r["summary"]) for r in rows] == [
+        ("admin", "Webhook registered for http://127.0.0.1:9/hooks (okr.cycle.*)"),
+        ("bob", "Webhook for http://127.0.0.1:9/hooks paused: receiver moves"),
+    ]
+    assert all(secret not in r["changes"] for r in rows)
