@@ -28,7 +28,7 @@ from okrledger.infra.auth import (
     unauthenticated_response,
     verify_authorization,
 )
-from okrledger.infra.bootstrap import Runtime, start_runtime
+from okrledger.infra.bootstrap import Runtime, start_runtime, start_webhook_delivery
 from okrledger.infra.migrations.runner import pending_on
 from okrledger.infra.rate_limit import MutationLimits, RateLimitMiddleware
 from okrledger.infra.settings import Settings
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await start_runtime(chosen)
+        await start_webhook_delivery(runtime)
         app.state.runtime = runtime
         log.info("okrledger ready", extra={"development_issuer": bool(auth.development_issuer)})
         try:

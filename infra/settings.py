@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -104,10 +105,54 @@ class Settings(BaseSettings):
         "one server process; 0 turns the limit off.",
     )
 
+    webhook_allowed_networks: str = Field(
+        default="",
+        validation_alias="OKRLEDGER_WEBHOOK_ALLOWED_NETWORKS",
+        description="Comma-separated networks (e.g. 127.0.0.0/8) webhook URLs may point at "
+        "although not public; by default loopback, private and link-local are refused.",
+    )
+    webhook_worker: bool = Field(
+        default=True,
+        validation_alias="OKRLEDGER_WEBHOOK_WORKER",
+        description="Whether this process delivers webhooks (any number of processes may).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, validation_alias="OKRLEDGER_WEBHOOK_TIMEOUT"
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=100, validation_alias="OKRLEDGER_WEBHOOK_CONCURRENCY"
+    )
+    webhook_retry_window_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        validation_alias="OKRLEDGER_WEBHOOK_RETRY_WINDOW",
+        description="How long a failing delivery is retried before its webhook is paused.",
+    )
+    webhook_max_failures: int = Field(
+        default=0,
+        ge=0,
+        validation_alias="OKRLEDGER_WEBHOOK_MAX_FAILURES",
+        description="Pause a webhook after this many failed attempts in a row (0: only the "
+        "retry window counts).",
+    )
+
+    @property
+    def webhook_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(
+            ip_network(part.strip(), strict=False)
+            for part in self.webhook_allowed_networks.split(",")
+            if part.strip()
+        )
+
     @property
     def development_issuer_enabled(self) -> bool:
         """True when no real issuer is configured, so the server signs its own tokens."""
         return self.oidc_issuer is None and self.jwks_url is None
+
+    @model_validator(mode="after")
+    def _webhook_networks_parse(self) -> Self:
+        self.webhook_networks  # noqa: B018 - raises ValueError on a malformed network
+        return self
 
     @model_validator(mode="after")
     def _issuer_named_with_jwks_url(self) -> Self:

@@ -18,6 +18,8 @@ from okrledger.projections.kpi_changes import KPI_DESCRIBERS
 from okrledger.projections.kpi_links import KPILinksProjection
 from okrledger.projections.okr_changes import DESCRIBERS as OKR_DESCRIBERS
 from okrledger.projections.okr_tree import OkrTree
+from okrledger.projections.webhook_changes import DESCRIBERS as WEBHOOK_DESCRIBERS
+from okrledger.projections.webhooks import WebhooksProjection
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,16 @@ def kpi_read_models() -> ReadModels:
     return ReadModels(projections=(KPILinksProjection(),), describers=KPI_DESCRIBERS)
 
 
+def webhook_read_models() -> ReadModels:
+    return ReadModels(projections=(WebhooksProjection(),), describers=WEBHOOK_DESCRIBERS)
+
+
 # Add a context here to have it run inline and be rebuilt.
-CONTEXTS: tuple[Callable[[], ReadModels], ...] = (okr_read_models, kpi_read_models)
+CONTEXTS: tuple[Callable[[], ReadModels], ...] = (
+    okr_read_models,
+    kpi_read_models,
+    webhook_read_models,
+)
 
 
 def projections(contexts: Sequence[Callable[[], ReadModels]] = CONTEXTS) -> list[Projection]:

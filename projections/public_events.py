@@ -18,6 +18,7 @@ from okrledger.domain.cycle import Cycle
 from okrledger.domain.kpi import KPI
 from okrledger.domain.objective import Objective
 from okrledger.domain.tenant_settings import TenantSettings
+from okrledger.domain.webhook import Webhook
 from okrledger.projections.recorded import RecordedEvent
 
 # Event classes are made by eventsourcing's @event at runtime; mypy cannot see them.
@@ -25,6 +26,7 @@ _cycle: Any = Cycle
 _objective: Any = Objective
 _settings: Any = TenantSettings
 _kpi: Any = KPI
+_webhook: Any = Webhook
 
 PUBLIC_TYPES: dict[type[Any], str] = {
     _cycle.CycleStarted: "okr.cycle.started.v1",
@@ -55,6 +57,12 @@ PUBLIC_TYPES: dict[type[Any], str] = {
     _kpi.KPIHealthChanged: "kpi.health.changed.v1",
     _settings.TenantConfigured: "tenant.configured.v1",
     _settings.OKRPolicySet: "tenant.okr_policy.set.v1",
+    _webhook.WebhookRegistered: "webhook.registered.v1",
+    _webhook.WebhookSecretRotated: "webhook.secret_rotated.v1",
+    _webhook.WebhookPaused: "webhook.paused.v1",
+    _webhook.WebhookResumed: "webhook.resumed.v1",
+    _webhook.WebhookReplayed: "webhook.replayed.v1",
+    _webhook.WebhookRemoved: "webhook.removed.v1",
 }
 
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
