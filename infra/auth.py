@@ -38,6 +38,8 @@ from okrledger.infra.settings import Settings
 from okrledger.infra.tokens import ClaimNames, InvalidToken, TokenVerifier
 from okrledger.services.identity import Principal
 
+ISSUER_URL_FILE = "dev-issuer-url"
+
 
 class DevelopmentIssuerDisabled(RuntimeError):
     """Development tokens are refused while a real issuer (OIDC_ISSUER/JWKS_URL) is configured."""
@@ -144,10 +146,26 @@ def development_issuer(settings: Settings) -> DevelopmentIssuer:
         raise DevelopmentIssuerDisabled(
             "a real issuer is configured (OIDC_ISSUER/JWKS_URL); development tokens are off"
         )
-    url = settings.dev_issuer_url or development_issuer_url(settings.host, settings.port)
+    url = settings.dev_issuer_url or _remembered_issuer_url(settings)
     return DevelopmentIssuer.load_or_create(
         settings.data_dir, issuer=url, audience=settings.audience
     )
+
+
+def _remembered_issuer_url(settings: Settings) -> str:
+    """The dev issuer's URL as first chosen for this data directory.
+
+    `okrledger token` and `okrledger serve --port N` must agree on `iss` whatever
+    ports they were given, so the first one to need it writes it down.
+    """
+    remembered = settings.data_dir / ISSUER_URL_FILE
+    try:
+        return remembered.read_text().strip()
+    except FileNotFoundError:
+        url = development_issuer_url(settings.host, settings.port)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        remembered.write_text(url + "\n")
+        return url
 
 
 def development_issuer_routes(issuer: DevelopmentIssuer) -> list[Route]:

@@ -10,7 +10,7 @@ from subprocess import PIPE
 
 import httpx
 
-from okrledger.infra.auth import build_auth
+from okrledger.infra.auth import build_auth, development_issuer
 from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
 
@@ -76,3 +76,12 @@ async def test_unknown_roles_and_bad_tenants_are_refused_with_a_reason(tmp_path:
 
     assert wizard[0] == 2 and "roles must be among admin, editor" in wizard[2]
     assert shouting[0] == 2 and "invalid tenant id 'ACME'" in shouting[2]
+
+
+def test_every_process_on_a_data_directory_agrees_on_the_development_issuer(
+    tmp_path: Path,
+) -> None:
+    served = development_issuer(Settings(data_dir=tmp_path, port=8777))
+    minted_by_cli = development_issuer(Settings(data_dir=tmp_path))
+
+    assert served.issuer == minted_by_cli.issuer == "http://127.0.0.1:8777"
