@@ -348,8 +348,8 @@ _RAW = """
 SELECT r.observed_at AT TIME ZONE 'UTC' AS t, 1 AS n, {value} AS s, {value} AS lo,
        {value} AS hi, {value} AS last_value, r.observed_at AS last_at, r.position AS last_position
 FROM kpi_readings r
-WHERE r.tenant_id = current_tenant() AND r.kpi_id = $1 AND r.observed_at >= $2
-  AND r.observed_at < $3 AND (r.observed_at < $6 OR r.observed_at >= $7) AND {known}
+WHERE r.tenant_id = current_tenant() AND r.kpi_id = $1 AND {known}
+  AND r.observed_at >= {since} AND r.observed_at < {until}
 """
 
 
@@ -375,9 +375,15 @@ async def kpi_history(
     from_rollups = bucket is not Bucket.HOUR and as_known_at is None and full_start < full_end
     if not from_rollups:
         full_start = full_end = start  # an empty day range: every reading comes from raw rows
-    raw = _RAW.format(
-        value=_value_known("r", as_known_at, 8),
-        known="TRUE" if as_known_at is None else _known("r", as_known_at, 8),
+    value = _value_known("r", as_known_at, 8)
+    known = "TRUE" if as_known_at is None else _known("r", as_known_at, 8)
+    # The partial days before and after the whole ones, as two index range scans.
+    raw = " UNION ALL ".join(
+        _RAW.format(value=value, known=known, since=since, until=until)
+        for since, until in (
+            ("$2", "least($3, $6::timestamptz)"),
+            ("greatest($2, $7::timestamptz)", "$3"),
+        )
     )
     found = await rows.fetch(
         _AGGREGATED.format(bucket=bucket.value, parts=f"{_DAYS} UNION ALL {raw}"),

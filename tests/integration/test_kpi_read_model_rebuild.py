@@ -8,8 +8,8 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
-from itertools import product
 from decimal import Decimal
+from itertools import product
 from typing import Any
 
 import asyncpg
@@ -149,7 +149,9 @@ async def read_model_rows(owner_dsn: str, tenant: str) -> dict[str, list[tuple[A
         }
 
 
-async def play(handler: Handler, tenant: str, program: Sequence[tuple[str, int, int, int]]) -> Program:
+async def play(
+    handler: Handler, tenant: str, program: Sequence[tuple[str, int, int, int]]
+) -> Program:
     runner = Program(handler, tenant)
     for step in [("define", 0, 1, 0), ("read", 0, 3, 5), *program]:
         await runner.run(step)
@@ -213,9 +215,9 @@ def from_raw(
             Aggregate.MAX: lambda: max(values),
             Aggregate.COUNT: lambda: Decimal(len(values)),
             # the latest observed; of a tie, the one recorded first
-            Aggregate.LAST: lambda: min(
-                groups[begins], key=lambda ro: (-ro[0].observed_at.timestamp(), ro[1])
-            )[0].value,
+            Aggregate.LAST: lambda: (
+                min(groups[begins], key=lambda ro: (-ro[0].observed_at.timestamp(), ro[1]))[0].value
+            ),
         }[aggregate]()
         found.append((begins, value, len(values)))
     return found
@@ -270,7 +272,9 @@ async def test_a_kpi_as_of_a_position_equals_a_replay_stopped_at_that_position(
             owner_dsn, catalog.projections(), schema, tenant_id=tenant, until_position=position
         )
         async with owner(owner_dsn, tenant) as live:
-            versioned = [await kpi_view(live, k, as_of=AsOf(position=position)) for k in runner.kpis]
+            versioned = [
+                await kpi_view(live, k, as_of=AsOf(position=position)) for k in runner.kpis
+            ]
         async with owner(owner_dsn, tenant, schema) as replayed:
             replay = [await kpi_view(replayed, k) for k in runner.kpis]
     finally:

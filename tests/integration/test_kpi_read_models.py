@@ -138,9 +138,7 @@ async def test_correcting_a_days_maximum_away_recomputes_that_days_max(
     handler: Handler, database: Database, tenant: str
 ) -> None:
     kpi_id = await a_kpi(handler, tenant)
-    ids = await record(
-        handler, tenant, kpi_id, (MONDAY, "2"), (MONDAY + timedelta(hours=1), "9")
-    )
+    ids = await record(handler, tenant, kpi_id, (MONDAY, "2"), (MONDAY + timedelta(hours=1), "9"))
     await correct(handler, tenant, kpi_id, ids[1], "1")
 
     async with reading(database, tenant) as rows:
