@@ -19,6 +19,7 @@ from okrledger.infra.db import Database
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.projector import InlineProjections
 from okrledger.projections import catalog
+from okrledger.projections.history_queries import stream_history
 from okrledger.projections.kpi_queries import (
     Aggregate,
     Bucket,
@@ -324,3 +325,20 @@ async def test_another_tenants_kpis_and_readings_are_invisible(
         assert (await readings(rows, kpi_id)).items == ()
         week = MONDAY, MONDAY + timedelta(days=7)
         assert await kpi_history(rows, kpi_id, *week, Bucket.DAY, Aggregate.COUNT) == []
+
+
+async def test_the_change_history_names_the_kpi_as_it_was_called_before_each_change(
+    handler: Handler, database: Database, tenant: str
+) -> None:
+    kpi_id = await a_kpi(handler, tenant)
+    [reading_id] = await record(handler, tenant, kpi_id, (MONDAY, "3.5"))
+    await commands.revise_kpi(commands.ReviseKPI(kpi_id, name="Checkout"), ctx(tenant), handler)
+    await correct(handler, tenant, kpi_id, reading_id, "1")
+
+    async with reading(database, tenant) as rows:
+        page = await stream_history(rows, kpi_id, newest_first=False)
+
+    summaries = [e.summary for e in page.items]
+    assert "KPI 'Conversion rate' revised: name" in summaries
+    assert any(s.startswith("KPI 'Checkout': reading") for s in summaries)
+    assert "KPI 'Checkout' health moved from GREEN to RED by reading" in " ".join(summaries)
