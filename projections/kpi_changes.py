@@ -86,7 +86,8 @@ async def kpi_bands_set(rows: Rows, record: RecordedEvent, e: Any) -> Descriptio
             f"{await _kpi(rows, record)} bands removed", [FieldChange("bands", None, None)]
         )
     return Description(
-        f"{await _kpi(rows, record)} bands set: green from {_text(e.green)}, yellow from {_text(e.yellow)}",
+        f"{await _kpi(rows, record)} bands set: green from {_text(e.green)}, "
+        f"yellow from {_text(e.yellow)}",
         _set(("bands.green", e.green), ("bands.yellow", e.yellow)),
     )
 

@@ -61,7 +61,8 @@ WITH reading AS (
 )
 UPDATE kpi_status s SET
     reading_count = s.reading_count + 1,
-    latest_reading_id = CASE WHEN s.latest_observed_at IS NULL OR r.observed_at > s.latest_observed_at
+    latest_reading_id = CASE WHEN s.latest_observed_at IS NULL
+                                  OR r.observed_at > s.latest_observed_at
                              THEN r.reading_id ELSE s.latest_reading_id END,
     latest_value = CASE WHEN s.latest_observed_at IS NULL OR r.observed_at > s.latest_observed_at
                         THEN r.value ELSE s.latest_value END,

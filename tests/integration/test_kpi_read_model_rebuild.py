@@ -79,6 +79,7 @@ class Program:
 
     async def _run(self, what: str, which: int, n: int, hours: int) -> None:
         h, ctx = self.handler, self.ctx()
+        cmd: Any  # each branch builds its own command
         kpi = self.kpis[which % len(self.kpis)] if self.kpis else None
         if what == "define" or kpi is None:
             cmd = kpis.DefineKPI(
@@ -206,21 +207,24 @@ def from_raw(
     for r, order in all_readings:
         if start <= r.observed_at < end:
             groups.setdefault(_bucket_start(r.observed_at, bucket), []).append((r, order))
-    found = []
-    for begins in sorted(groups):
-        values = [r.value for r, _ in groups[begins]]
-        value = {
-            Aggregate.AVG: lambda: sum(values, Decimal(0)) / Decimal(len(values)),
-            Aggregate.MIN: lambda: min(values),
-            Aggregate.MAX: lambda: max(values),
-            Aggregate.COUNT: lambda: Decimal(len(values)),
-            # the latest observed; of a tie, the one recorded first
-            Aggregate.LAST: lambda: (
-                min(groups[begins], key=lambda ro: (-ro[0].observed_at.timestamp(), ro[1]))[0].value
-            ),
-        }[aggregate]()
-        found.append((begins, value, len(values)))
-    return found
+    return [
+        (begins, _aggregate(groups[begins], aggregate), len(groups[begins]))
+        for begins in sorted(groups)
+    ]
+
+
+def _aggregate(group: Sequence[tuple[ReadingView, int]], aggregate: Aggregate) -> Decimal:
+    values = [r.value for r, _ in group]
+    if aggregate is Aggregate.AVG:
+        return sum(values, Decimal(0)) / Decimal(len(values))
+    if aggregate is Aggregate.MIN:
+        return min(values)
+    if aggregate is Aggregate.MAX:
+        return max(values)
+    if aggregate is Aggregate.COUNT:
+        return Decimal(len(values))
+    # the latest observed; of a tie, the one recorded first
+    return min(group, key=lambda ro: (-ro[0].observed_at.timestamp(), ro[1]))[0].value
 
 
 @SETTINGS

@@ -128,11 +128,19 @@ async def test_a_correction_keeps_the_original_and_is_listed_with_its_reason(
         view = await kpi_view(rows, kpi_id)
         [fix] = await corrections(rows, kpi_id, reading_id)
 
-    assert (shown.value, shown.original_value, shown.corrections) == (Decimal("1.5"), 3.5, 1)
+    assert (shown.value, shown.original_value, shown.corrections) == (
+        Decimal("1.5"),
+        Decimal("3.5"),
+        1,
+    )
     assert shown.corrected_at is not None
     assert view is not None and view.latest is not None and view.latest.value == Decimal("1.5")
     assert view.health is Health.RED
-    assert (fix.previous_value, fix.value, fix.reason) == (3.5, 1.5, "typo in the sheet")
+    assert (fix.previous_value, fix.value, fix.reason) == (
+        Decimal("3.5"),
+        Decimal("1.5"),
+        "typo in the sheet",
+    )
 
 
 async def test_correcting_a_days_maximum_away_recomputes_that_days_max(
@@ -182,7 +190,7 @@ async def test_last_takes_the_latest_observed_and_of_a_tie_the_reading_recorded_
             rows, kpi_id, MONDAY, MONDAY + timedelta(days=30), Bucket.MONTH, Aggregate.LAST
         )
 
-    assert [(p.start, p.value) for p in month] == [(datetime(2025, 3, 1, tzinfo=UTC), 7)]
+    assert [(p.start, p.value) for p in month] == [(datetime(2025, 3, 1, tzinfo=UTC), Decimal(7))]
 
 
 async def test_a_range_that_cuts_days_counts_only_the_readings_inside_it(
