@@ -150,7 +150,7 @@ async def kpi_view(rows: Rows, kpi_id: UUID, *, as_of: AsOf | None = None) -> KP
         kpi_id,
         _moment(as_of),
     )
-    status = dict(latest) if latest is not None else {"reading_count": 0}
+    status = dict(latest) if latest is not None else {"reading_count": 0, "latest_reading_id": None}
     return _view({**dict(found), "version": None, **status})
 
 

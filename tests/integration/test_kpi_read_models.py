@@ -248,6 +248,19 @@ async def test_a_kpi_as_of_a_position_or_time_shows_the_definition_then(
     assert by_time is not None and by_time.name == "Conversion rate"
 
 
+async def test_a_kpi_as_of_a_moment_before_its_first_reading_has_no_latest_reading(
+    handler: Handler, database: Database, tenant: str
+) -> None:
+    kpi_id = await a_kpi(handler, tenant)
+    defined = AsOf(position=await handler.store.head(tenant))
+    await record(handler, tenant, kpi_id, (MONDAY, "3"))
+
+    async with reading(database, tenant) as rows:
+        view = await kpi_view(rows, kpi_id, as_of=defined)
+
+    assert view is not None and (view.latest, view.reading_count) == (None, 0)
+
+
 async def test_a_kpi_as_of_before_it_was_defined_is_none(
     handler: Handler, database: Database, tenant: str
 ) -> None:
