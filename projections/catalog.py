@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from okrledger.projections.base import Projection
 from okrledger.projections.change_log import ChangeLog, Describer
 from okrledger.projections.kpi_changes import KPI_DESCRIBERS
+from okrledger.projections.kpi_history import KPIHistory
 from okrledger.projections.kpi_links import KPILinksProjection
 from okrledger.projections.okr_changes import DESCRIBERS as OKR_DESCRIBERS
 from okrledger.projections.okr_tree import OkrTree
@@ -35,7 +36,7 @@ def okr_read_models() -> ReadModels:
 
 
 def kpi_read_models() -> ReadModels:
-    return ReadModels(projections=(KPILinksProjection(),), describers=KPI_DESCRIBERS)
+    return ReadModels(projections=(KPILinksProjection(), KPIHistory()), describers=KPI_DESCRIBERS)
 
 
 def webhook_read_models() -> ReadModels:

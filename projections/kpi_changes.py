@@ -11,8 +11,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from okrledger.projections import versioned
 from okrledger.projections.base import Rows
 from okrledger.projections.change_log import Describer, Description, FieldChange
+from okrledger.projections.kpi_history import KPIS
 from okrledger.projections.recorded import RecordedEvent
 
 
@@ -28,6 +30,14 @@ def _text(value: Any) -> str | None:
 
 def _set(*pairs: tuple[str, Any]) -> list[FieldChange]:
     return [FieldChange(name, None, _text(value)) for name, value in pairs if value is not None]
+
+
+async def _kpi(rows: Rows, record: RecordedEvent) -> str:
+    """The KPI as named just before the event (the KPI history runs before the change log)."""
+    found = await versioned.as_of(
+        rows, KPIS, {"tenant_id": record.tenant_id, "kpi_id": record.stream_id}, record.position - 1
+    )
+    return f"KPI '{found['name']}'" if found is not None else "KPI"
 
 
 async def kpi_defined(rows: Rows, record: RecordedEvent, e: Any) -> Description:
@@ -55,31 +65,43 @@ async def kpi_revised(rows: Rows, record: RecordedEvent, e: Any) -> Description:
         ("area", e.area),
         ("cadence", e.cadence),
     )
-    return Description(f"KPI revised: {', '.join(c.field for c in changes)}", changes)
+    return Description(
+        f"{await _kpi(rows, record)} revised: {', '.join(c.field for c in changes)}", changes
+    )
 
 
 async def kpi_target_set(rows: Rows, record: RecordedEvent, e: Any) -> Description:
     if e.target is None:
-        return Description("KPI target removed", [FieldChange("target", None, None)])
-    return Description(f"KPI target set to {_text(e.target)}", _set(("target", e.target)))
+        return Description(
+            f"{await _kpi(rows, record)} target removed", [FieldChange("target", None, None)]
+        )
+    return Description(
+        f"{await _kpi(rows, record)} target set to {_text(e.target)}", _set(("target", e.target))
+    )
 
 
 async def kpi_bands_set(rows: Rows, record: RecordedEvent, e: Any) -> Description:
     if e.green is None:
-        return Description("KPI bands removed", [FieldChange("bands", None, None)])
+        return Description(
+            f"{await _kpi(rows, record)} bands removed", [FieldChange("bands", None, None)]
+        )
     return Description(
-        f"KPI bands set: green from {_text(e.green)}, yellow from {_text(e.yellow)}",
+        f"{await _kpi(rows, record)} bands set: green from {_text(e.green)}, "
+        f"yellow from {_text(e.yellow)}",
         _set(("bands.green", e.green), ("bands.yellow", e.yellow)),
     )
 
 
 async def kpi_retired(rows: Rows, record: RecordedEvent, e: Any) -> Description:
-    return Description("KPI retired", [FieldChange("retired", "false", "true")])
+    return Description(
+        f"{await _kpi(rows, record)} retired", [FieldChange("retired", "false", "true")]
+    )
 
 
 async def kpi_reading_corrected(rows: Rows, record: RecordedEvent, e: Any) -> Description:
     return Description(
-        f"Reading {e.reading_id} of {e.observed_at.isoformat()} corrected from "
+        f"{await _kpi(rows, record)}: reading {e.reading_id} of {e.observed_at.isoformat()} "
+        f"corrected from "
         f"{_text(e.original_value)} to {_text(e.value)}: {e.reason}",
         [FieldChange("value", _text(e.original_value), _text(e.value))],
     )
@@ -89,10 +111,13 @@ async def kpi_health_changed(rows: Rows, record: RecordedEvent, e: Any) -> Descr
     cause = f" by reading {e.reading_id}" if e.reading_id is not None else " by new bands"
     before, after = _text(e.from_health) or "none", _text(e.to_health) or "none"
     return Description(
-        f"KPI health moved from {before} to {after}{cause}",
+        f"{await _kpi(rows, record)} health moved from {before} to {after}{cause}",
         [FieldChange("health", _text(e.from_health), _text(e.to_health))],
     )
 
+
+# Read models read these, but the history leaves them out (see above).
+NOT_DESCRIBED = frozenset({"KPIReadingRecorded"})
 
 KPI_DESCRIBERS: dict[str, Describer] = {
     "KPIDefined": kpi_defined,
