@@ -508,7 +508,7 @@ async def test_the_runtime_delivers_webhooks_once_delivery_is_started(
     settings = Settings(
         database_url=owner_dsn, webhook_allowed_networks="127.0.0.0/8", pool_min_size=1
     )
-    runtime = await start_runtime(settings)
+    runtime = await start_runtime(settings, background=False)
     try:
         await start_webhook_delivery(runtime)
         context = CommandContext(tenant, "admin", str(uuid.uuid4()))
