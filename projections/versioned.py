@@ -103,9 +103,12 @@ def already_applied(old: Row, record: RecordedEvent) -> bool:
 async def as_of(rows: Rows, table: str, key: Mapping[str, Any], position: int) -> Row | None:
     """The version of the thing `key` names that was current at `position`."""
     where, args = _where(key, first=2)
+    # Versions never overlap: only the newest one starting at or before `position` can be
+    # it, and the primary key (…, valid_from_position) finds that one without a scan.
     found = await rows.fetchrow(
-        f"""SELECT * FROM {table} WHERE {where} AND valid_from_position <= $1
-              AND (valid_to_position IS NULL OR valid_to_position > $1)""",
+        f"""SELECT * FROM (SELECT * FROM {table} WHERE {where} AND valid_from_position <= $1
+                           ORDER BY valid_from_position DESC LIMIT 1) AS newest
+            WHERE valid_to_position IS NULL OR valid_to_position > $1""",
         position,
         *args,
     )
