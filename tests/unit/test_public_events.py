@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import time
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from okrledger.domain.cycle import Cycle
 from okrledger.domain.objective import MetricKind, Objective
 from okrledger.infra.codec import mapper
 from okrledger.infra.event_docs import DOC, render
+from okrledger.infra.webhook_signature import signature_header
 from okrledger.projections.public_events import PUBLIC_TYPES, cloud_event, public_type
 from okrledger.projections.recorded import RecordedEvent
 
@@ -130,3 +132,21 @@ def test_a_cloud_event_has_the_envelope_and_a_clean_camel_case_body() -> None:
 
 def test_docs_events_md_is_generated_from_the_contract() -> None:
     assert DOC.read_text() == render(), "docs/events.md is stale: run `make docs`"
+
+
+def test_the_signature_check_in_docs_events_md_accepts_real_signatures_and_refuses_forgeries() -> (
+    None
+):
+    code = DOC.read_text().split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # the reader's snippet, exactly as documented
+    verify = namespace["verify"]
+    body = b'{"type": "okr.objective.set.v1"}'
+    now = int(time.time())
+    header = signature_header(["old-secret", "new-secret"], now, body)
+
+    assert verify(b"new-secret", header, body)
+    assert verify(b"old-secret", header, body)
+    assert not verify(b"new-secret", header, body + b" ")
+    assert not verify(b"other", header, body)
+    assert not verify(b"new-secret", signature_header(["new-secret"], now - 3600, body), body)
