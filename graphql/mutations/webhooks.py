@@ -92,14 +92,19 @@ class WebhookPayload(MutationPayload):
         return cls(webhook=Webhook.of(view), version=outcome.version, position=outcome.position)
 
 
-@strawberry.type
-class RegisterWebhookPayload(WebhookPayload):
+@strawberry.interface(description="A webhook command that issued a signing secret.")
+class WebhookSecretPayload(WebhookPayload):
     secret: str | None = SECRET
 
 
 @strawberry.type
-class RotateWebhookSecretPayload(WebhookPayload):
-    secret: str | None = SECRET
+class RegisterWebhookPayload(WebhookSecretPayload):
+    pass
+
+
+@strawberry.type
+class RotateWebhookSecretPayload(WebhookSecretPayload):
+    pass
 
 
 @strawberry.type
