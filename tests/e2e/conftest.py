@@ -13,15 +13,18 @@ from tests.e2e.server import Api, ApiClient, as_caller, issuer_of, serving
 
 @pytest.fixture(scope="session")
 def api_settings(owner_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The test server's settings: its development issuer's key in a private directory;
-    webhooks may point at loopback, where the tests' receivers listen."""
+    """The test server's settings: its development issuer's key in a private directory.
+
+    It delivers no webhooks: a worker here would race the integration tests' own workers
+    for their tenants' deliveries (the webhook tests serve their own: test_graphql_webhooks.api_url).
+    """
     return Settings(
         database_url=owner_dsn,
         pool_min_size=1,
         data_dir=tmp_path_factory.mktemp("api"),
         tenant_mutations_per_minute=0,
         token_mutations_per_minute=0,
-        webhook_allowed_networks="127.0.0.0/8",
+        webhook_worker=False,
     )
 
 

@@ -3,14 +3,16 @@ mutations and their typed errors, and the delivery log."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
 from tests.e2e.okr_steps import start_cycle
-from tests.e2e.server import Api, ApiClient, as_caller
+from tests.e2e.server import Api, ApiClient, as_caller, serving
 from tests.e2e.webhook_steps import SECRET, WEBHOOK, receiving, register, verified
 
 WEBHOOKS = "query { webhooks { id status } }"
@@ -19,6 +21,17 @@ DELIVERIES = """query($id: UUID!, $first: Int!, $before: String) { webhook(id: $
     deliveries(first: $first, before: $before) {
         edges { cursor node { id deliveryId position attempt attemptedAt statusCode succeeded } }
         pageInfo { hasNextPage endCursor } } } }"""
+
+
+@pytest.fixture(scope="module")
+async def api_url(api_settings: Settings) -> AsyncIterator[str]:
+    """A server of this module's own, delivering webhooks and allowing loopback URLs (where
+    the receivers listen); it stops with the module, so its worker races no other test's."""
+    settings = api_settings.model_copy(
+        update={"webhook_allowed_networks": "127.0.0.0/8", "webhook_worker": True}
+    )
+    async with serving(settings) as url:
+        yield url
 
 
 async def change(api: Api, name: str, input: dict[str, Any]) -> dict[str, Any]:
