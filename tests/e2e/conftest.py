@@ -16,7 +16,7 @@ def api_settings(owner_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Se
     """The test server's settings: its development issuer's key in a private directory.
 
     It delivers no webhooks: a worker here would race the integration tests' own workers
-    for their tenants' deliveries (the webhook tests serve their own: test_graphql_webhooks.api_url).
+    for their tenants' deliveries (test_graphql_webhooks.py serves its own that does).
     """
     return Settings(
         database_url=owner_dsn,
