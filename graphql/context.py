@@ -11,10 +11,12 @@ from strawberry.exceptions import StrawberryGraphQLError
 
 from okrledger.projections.base import Rows
 from okrledger.projections.event_log import EventLog
+from okrledger.projections.webhooks import WebhookReads
 from okrledger.services.handling import Handler
 from okrledger.services.identity import Principal
 from okrledger.services.kpi_links import KPILinkPolicy
 from okrledger.services.kpis import FollowCorrection, FollowReadings
+from okrledger.services.webhooks import WebhookPorts
 
 if TYPE_CHECKING:
     from okrledger.graphql.loaders import Loaders
@@ -60,6 +62,16 @@ class Backend(Protocol):
         """The tenant's log as public CloudEvents, paged or followed live."""
         ...
 
+    @property
+    def webhooks(self) -> WebhookPorts:
+        """What registering a webhook or rotating its secret needs (DNS, secret storage)."""
+        ...
+
+    @property
+    def webhook_reads(self) -> WebhookReads:
+        """The tenant's webhooks and their delivery attempts."""
+        ...
+
     def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
         """A read-only transaction with the tenant set for Row-Level Security."""
         ...
@@ -92,6 +104,8 @@ class Context:
     follow_readings: FollowReadings
     follow_corrections: FollowCorrection
     events: EventLog
+    webhooks: WebhookPorts
+    webhook_reads: WebhookReads
     connection_params: dict[str, Any] | None = None
 
     def caller(self) -> Principal:

@@ -110,6 +110,8 @@ class GraphQLApp(GraphQL[Context, None]):
             follow_readings=backend.kpi_policy,
             follow_corrections=backend.kpi_policy.corrected,
             events=backend.events,
+            webhooks=backend.webhooks,
+            webhook_reads=backend.webhook_reads,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -13,6 +13,7 @@ The role matrix (admin holds every capability, see `Principal.has`):
 | read events         |   x   |        |        |    x    |     x      |
 | subscribe           |   x   |   x    |   x    |    x    |     x      |
 | tenant settings     |   x   |        |        |         |            |
+| manage webhooks     |   x   |        |        |         |            |
 
 No verified caller is UNAUTHENTICATED; a caller without the capability is FORBIDDEN.
 Both are top-level errors carrying `extensions.code`.
@@ -42,6 +43,7 @@ class Capability(Enum):
     READ_EVENTS = "read events"
     SUBSCRIBE = "subscribe"
     CHANGE_SETTINGS = "tenant settings"
+    MANAGE_WEBHOOKS = "manage webhooks"
 
 
 ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
@@ -54,6 +56,9 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.READ_EVENTS: frozenset({Role.AUDITOR, Role.INTEGRATOR}),
     Capability.SUBSCRIBE: frozenset(set(Role)),
     Capability.CHANGE_SETTINGS: frozenset({Role.ADMIN}),
+    # Registering, reading and replaying webhooks: their URLs and delivery logs are
+    # integration secrets, and a webhook exports the tenant's events.
+    Capability.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
 }
 
 
@@ -105,3 +110,7 @@ class CanSubscribe(_Requires):
 
 class CanChangeSettings(_Requires):
     capability = Capability.CHANGE_SETTINGS
+
+
+class CanManageWebhooks(_Requires):
+    capability = Capability.MANAGE_WEBHOOKS

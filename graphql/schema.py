@@ -16,16 +16,18 @@ from okrledger.graphql.mutations.kpi_readings import KpiReadingMutations
 from okrledger.graphql.mutations.kpis import KpiMutations
 from okrledger.graphql.mutations.objectives import ObjectiveMutations
 from okrledger.graphql.mutations.okr_policy import OkrPolicyMutations
+from okrledger.graphql.mutations.webhooks import WebhookMutations
 from okrledger.graphql.queries.audit import AuditQueries
 from okrledger.graphql.queries.events import EventQueries
 from okrledger.graphql.queries.history import HistoryQueries
 from okrledger.graphql.queries.me import MeQueries
 from okrledger.graphql.queries.okr import OkrQueries
+from okrledger.graphql.queries.webhooks import WebhookQueries
 from okrledger.graphql.subscriptions import Subscription
 
 
 @strawberry.type(description="Read access to the tenant's OKRs, KPIs and their history.")
-class Query(MeQueries, OkrQueries, HistoryQueries, AuditQueries, EventQueries):
+class Query(MeQueries, OkrQueries, HistoryQueries, AuditQueries, EventQueries, WebhookQueries):
     @strawberry.field(description="The version of the okrledger server answering.")
     def server_version(self) -> str:
         return version("okrledger")
@@ -40,6 +42,7 @@ class Mutation(
     KpiMutations,
     KpiReadingMutations,
     KpiLinkMutations,
+    WebhookMutations,
 ):
     pass
 

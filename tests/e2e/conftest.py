@@ -13,13 +13,18 @@ from tests.e2e.server import Api, ApiClient, as_caller, issuer_of, serving
 
 @pytest.fixture(scope="session")
 def api_settings(owner_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The test server's settings: its development issuer's key in a private directory."""
+    """The test server's settings: its development issuer's key in a private directory.
+
+    It delivers no webhooks: a worker here would race the integration tests' own workers
+    for their tenants' deliveries (test_graphql_webhooks.py serves its own that does).
+    """
     return Settings(
         database_url=owner_dsn,
         pool_min_size=1,
         data_dir=tmp_path_factory.mktemp("api"),
         tenant_mutations_per_minute=0,
         token_mutations_per_minute=0,
+        webhook_worker=False,
     )
 
 

@@ -15,9 +15,11 @@ from okrledger.infra.bootstrap import Runtime
 from okrledger.infra.settings import Settings
 from okrledger.projections.base import Rows
 from okrledger.projections.event_log import EventLog
+from okrledger.projections.webhooks import WebhookReads
 from okrledger.services.handling import Handler
 from okrledger.services.identity import Role
 from okrledger.services.kpi_links import KPILinkPolicy
+from okrledger.services.webhooks import WebhookPorts
 from tests.e2e.okr_steps import add_key_result, set_objective, start_cycle
 from tests.e2e.read_steps import read
 from tests.e2e.server import Api, ApiClient, as_caller, issuer_of, serving
@@ -51,6 +53,14 @@ class CountingBackend:
     @property
     def events(self) -> EventLog:
         return self.runtime.events
+
+    @property
+    def webhooks(self) -> WebhookPorts:
+        return self.runtime.webhooks
+
+    @property
+    def webhook_reads(self) -> WebhookReads:
+        return self.runtime.webhook_reads
 
     @asynccontextmanager
     async def _read(self, tenant_id: str) -> AsyncIterator[Rows]:

@@ -23,3 +23,9 @@ def test_only_admins_change_tenant_settings() -> None:
     others = [Principal("p", "t-1", frozenset({role})) for role in Role if role is not Role.ADMIN]
 
     assert not any(p.has(*ROLE_MATRIX[Capability.CHANGE_SETTINGS]) for p in others)
+
+
+def test_only_admins_manage_webhooks() -> None:
+    others = [Principal("p", "t-1", frozenset({role})) for role in Role if role is not Role.ADMIN]
+
+    assert not any(p.has(*ROLE_MATRIX[Capability.MANAGE_WEBHOOKS]) for p in others)
