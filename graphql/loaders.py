@@ -12,8 +12,9 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from okrledger.graphql.types.objective import Objective, OkrGraph
-from okrledger.projections import okr_queries
+from okrledger.projections import kpi_queries, okr_queries
 from okrledger.projections.base import Rows
+from okrledger.projections.kpi_queries import CorrectionView
 
 Read = Callable[[], AbstractAsyncContextManager[Rows]]
 
@@ -55,9 +56,29 @@ class ObjectiveByIdLoader(DataLoader[UUID, Objective | None]):
         return found
 
 
+class CorrectionsByReadingLoader(DataLoader[tuple[UUID, UUID], list[CorrectionView]]):
+    """The corrections of readings, keyed by (KPI id, reading id): one query per KPI."""
+
+    def __init__(self, read: Read) -> None:
+        super().__init__(self._load)
+        self.read = read
+
+    async def _load(self, keys: list[tuple[UUID, UUID]]) -> list[list[CorrectionView]]:
+        by_kpi: dict[UUID, list[UUID]] = {}
+        for kpi_id, reading_id in keys:
+            by_kpi.setdefault(kpi_id, []).append(reading_id)
+        found: dict[tuple[UUID, UUID], list[CorrectionView]] = {}
+        async with self.read() as rows:
+            for kpi_id, reading_ids in by_kpi.items():
+                of_kpi = await kpi_queries.corrections_of(rows, kpi_id, reading_ids)
+                found.update(((kpi_id, r), c) for r, c in of_kpi.items())
+        return [found[key] for key in keys]
+
+
 class Loaders:
     """The loaders of one request (their caches live as long as it does)."""
 
     def __init__(self, read: Read) -> None:
         self.graphs = OkrGraphByCycleLoader(read)
         self.objectives = ObjectiveByIdLoader(read, self.graphs)
+        self.corrections = CorrectionsByReadingLoader(read)

@@ -20,6 +20,7 @@ from okrledger.graphql.mutations.webhooks import WebhookMutations
 from okrledger.graphql.queries.audit import AuditQueries
 from okrledger.graphql.queries.events import EventQueries
 from okrledger.graphql.queries.history import HistoryQueries
+from okrledger.graphql.queries.kpi import KpiQueries
 from okrledger.graphql.queries.me import MeQueries
 from okrledger.graphql.queries.okr import OkrQueries
 from okrledger.graphql.queries.webhooks import WebhookQueries
@@ -27,7 +28,9 @@ from okrledger.graphql.subscriptions import Subscription
 
 
 @strawberry.type(description="Read access to the tenant's OKRs, KPIs and their history.")
-class Query(MeQueries, OkrQueries, HistoryQueries, AuditQueries, EventQueries, WebhookQueries):
+class Query(
+    MeQueries, OkrQueries, KpiQueries, HistoryQueries, AuditQueries, EventQueries, WebhookQueries
+):
     @strawberry.field(description="The version of the okrledger server answering.")
     def server_version(self) -> str:
         return version("okrledger")

@@ -9,6 +9,7 @@ edges of a range and "as known at" reads come from the raw readings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -255,6 +256,7 @@ async def readings(
     only readings recorded by then, each with its value as it was known then.
     """
     check_page_size(first)
+    _check_range(start, end)
     cursor = decode_cursor("reading", after)
     after_time, after_position = (
         (None, None)
@@ -314,18 +316,36 @@ async def corrections(rows: Rows, kpi_id: UUID, reading_id: UUID) -> list[Correc
         kpi_id,
         reading_id,
     )
-    return [
-        CorrectionView(
-            r["reading_id"],
-            r["value"],
-            r["previous_value"],
-            r["reason"],
-            r["actor"],
-            r["recorded_at"],
-            r["position"],
-        )
-        for r in found
-    ]
+    return [_correction(r) for r in found]
+
+
+async def corrections_of(
+    rows: Rows, kpi_id: UUID, reading_ids: Sequence[UUID]
+) -> dict[UUID, list[CorrectionView]]:
+    """Every correction of some readings of one KPI, each reading's in recorded order."""
+    found = await rows.fetch(
+        """SELECT * FROM kpi_corrections
+           WHERE tenant_id = current_tenant() AND kpi_id = $1 AND reading_id = ANY($2::uuid[])
+           ORDER BY position""",
+        kpi_id,
+        list(reading_ids),
+    )
+    by_reading: dict[UUID, list[CorrectionView]] = {r: [] for r in reading_ids}
+    for r in found:
+        by_reading[r["reading_id"]].append(_correction(r))
+    return by_reading
+
+
+def _correction(r: Any) -> CorrectionView:
+    return CorrectionView(
+        r["reading_id"],
+        r["value"],
+        r["previous_value"],
+        r["reason"],
+        r["actor"],
+        r["recorded_at"],
+        r["position"],
+    )
 
 
 # -- bucketed history ------------------------------------------------------------------
@@ -399,12 +419,13 @@ async def kpi_history(
     return [_point(r, bucket, aggregate) for r in found]
 
 
-def _check_range(start: datetime, end: datetime) -> None:
-    for name, moment in (("start", start), ("end", end)):
-        if moment.utcoffset() is None:
-            raise InvalidValue(f"{name} must be timezone-aware", field=name)
-    if not start < end:
-        raise InvalidValue("start must come before end", field="end")
+def _check_range(start: datetime | None, end: datetime | None) -> None:
+    """An open end is allowed; the fields are named as the API names the range."""
+    for name, moment in (("from", start), ("to", end)):
+        if moment is not None and moment.utcoffset() is None:
+            raise InvalidValue(f"'{name}' must be timezone-aware", field=name)
+    if start is not None and end is not None and not start < end:
+        raise InvalidValue("'from' must come before 'to'", field="to")
 
 
 def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:

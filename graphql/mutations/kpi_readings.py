@@ -20,7 +20,7 @@ from okrledger.graphql.errors import Problem, UserError, field_name, user_error
 from okrledger.graphql.mutations.common import ChangeInput, attempt, command_context, handler
 from okrledger.graphql.mutations.kpis import KpiPayload
 from okrledger.graphql.permissions import CanRecordKpiReadings
-from okrledger.graphql.types.from_aggregates import kpi_of
+from okrledger.graphql.queries.kpi import read_kpi
 from okrledger.services import kpis
 from okrledger.services.handling import Outcome
 
@@ -150,7 +150,7 @@ class KpiReadingMutations:
             return user_error(error, target="kpiId")
         recorded = bool(result.recorded)
         return RecordKpiReadingPayload(
-            kpi=kpi_of(result.outcome.aggregate),
+            kpi=await read_kpi(info, result.outcome.aggregate.id),
             version=result.outcome.version,
             position=result.outcome.position,
             reading_id=(result.recorded or result.repeated)[0],
@@ -180,7 +180,7 @@ class KpiReadingMutations:
         except DomainError as error:
             return user_error(error, target="kpiId")
         return RecordKpiReadingsPayload(
-            kpi=kpi_of(result.outcome.aggregate),
+            kpi=await read_kpi(info, result.outcome.aggregate.id),
             version=result.outcome.version,
             position=result.outcome.position,
             recorded=result.recorded,
@@ -210,4 +210,8 @@ class KpiReadingMutations:
             ),
             target="kpiId",
         )
-        return outcome if not isinstance(outcome, Outcome) else CorrectKpiReadingPayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await CorrectKpiReadingPayload.read(info, outcome)
+        )

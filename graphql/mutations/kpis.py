@@ -22,7 +22,7 @@ from okrledger.graphql.mutations.common import (
     refuse_version_of_new,
 )
 from okrledger.graphql.permissions import CanEditKpis
-from okrledger.graphql.types.from_aggregates import kpi_of
+from okrledger.graphql.queries.kpi import read_kpi
 from okrledger.graphql.types.kpi import Kpi
 from okrledger.services import kpis
 from okrledger.services.handling import Outcome
@@ -88,9 +88,12 @@ class KpiPayload(MutationPayload):
     kpi: Kpi
 
     @classmethod
-    def of(cls, outcome: Outcome[KPI]) -> Self:
+    async def read(cls, info: Info[Context, None], outcome: Outcome[KPI]) -> Self:
+        """The payload with the KPI read back from the read model the command updated."""
         return cls(
-            kpi=kpi_of(outcome.aggregate), version=outcome.version, position=outcome.position
+            kpi=await read_kpi(info, outcome.aggregate.id),
+            version=outcome.version,
+            position=outcome.position,
         )
 
 
@@ -150,7 +153,11 @@ class KpiMutations:
             kpi_id=input.kpi_id,
         )
         outcome = await attempt(kpis.define_kpi(cmd, command_context(info, input), handler(info)))
-        return outcome if not isinstance(outcome, Outcome) else DefineKpiPayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await DefineKpiPayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Change a KPI's name, unit, direction, area or cadence.",
@@ -169,7 +176,11 @@ class KpiMutations:
         outcome = await attempt(
             kpis.revise_kpi(cmd, command_context(info, input), handler(info)), target="kpiId"
         )
-        return outcome if not isinstance(outcome, Outcome) else ReviseKpiPayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await ReviseKpiPayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Set or remove the value a KPI aims for.", permission_classes=[CanEditKpis]
@@ -183,7 +194,11 @@ class KpiMutations:
         outcome = await attempt(
             kpis.set_kpi_target(cmd, command_context(info, input), handler(info)), target="kpiId"
         )
-        return outcome if not isinstance(outcome, Outcome) else SetKpiTargetPayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await SetKpiTargetPayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Set or remove a KPI's health bands; its health follows at once.",
@@ -200,7 +215,11 @@ class KpiMutations:
         outcome = await attempt(
             kpis.set_kpi_bands(cmd, command_context(info, input), handler(info)), target="kpiId"
         )
-        return outcome if not isinstance(outcome, Outcome) else SetKpiBandsPayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await SetKpiBandsPayload.read(info, outcome)
+        )
 
     @strawberry.mutation(
         description="Retire a KPI: it takes no more readings; its history stays.",
@@ -211,4 +230,8 @@ class KpiMutations:
         outcome = await attempt(
             kpis.retire_kpi(cmd, command_context(info, input), handler(info)), target="kpiId"
         )
-        return outcome if not isinstance(outcome, Outcome) else RetireKpiPayload.of(outcome)
+        return (
+            outcome
+            if not isinstance(outcome, Outcome)
+            else await RetireKpiPayload.read(info, outcome)
+        )

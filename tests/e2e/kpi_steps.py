@@ -46,3 +46,26 @@ async def record_reading(api: Api, kpi_id: str, value: str, **extra: Any) -> dic
     )
     assert result["__typename"] == "RecordKpiReadingPayload", result
     return result
+
+
+async def record_readings(api: Api, kpi_id: str, readings: list[dict[str, Any]]) -> dict[str, Any]:
+    """Record a batch of {value, observedAt} readings; the payload (with `recorded` ids)."""
+    result = await api.mutate(
+        "recordKpiReadings",
+        {"kpiId": kpi_id, "readings": readings},
+        KPI + " ... on RecordKpiReadingsPayload { recorded }",
+    )
+    assert result["__typename"] == "RecordKpiReadingsPayload", result
+    return result
+
+
+async def correct_reading(
+    api: Api, kpi_id: str, reading_id: str, value: str, reason: str = "typo"
+) -> dict[str, Any]:
+    result = await api.mutate(
+        "correctKpiReading",
+        {"kpiId": kpi_id, "readingId": reading_id, "value": value, "reason": reason},
+        KPI,
+    )
+    assert result["__typename"] == "CorrectKpiReadingPayload", result
+    return result

@@ -20,6 +20,7 @@ from okrledger.services.handling import Handler
 from okrledger.services.identity import Role
 from okrledger.services.kpi_links import KPILinkPolicy
 from okrledger.services.webhooks import WebhookPorts
+from tests.e2e.kpi_steps import correct_reading, define_kpi, observed, record_readings
 from tests.e2e.okr_steps import add_key_result, set_objective, start_cycle
 from tests.e2e.read_steps import read
 from tests.e2e.server import Api, ApiClient, as_caller, issuer_of, serving
@@ -152,3 +153,36 @@ async def test_a_page_of_50_objectives_with_key_results_reads_in_as_many_stateme
     many = await statements_of(editor, backend, OBJECTIVES, large)
 
     assert many == few == 3
+
+
+READINGS = """query($id: UUID!) { kpi(id: $id) { readings(first: 500) {
+  edges { node { value corrections { value reason } } } } } }"""
+
+
+async def kpi_with_corrected_readings(editor: Api, corrected: int) -> str:
+    kpi = await define_kpi(editor)
+    batch = await record_readings(
+        editor,
+        kpi["id"],
+        [{"value": str(n), "observedAt": observed(n + 1)} for n in range(corrected)],
+    )
+    for reading_id in batch["recorded"]:
+        await correct_reading(editor, kpi["id"], reading_id, "0")
+    kpi_id: str = kpi["id"]
+    return kpi_id
+
+
+async def test_the_corrections_of_a_page_of_readings_load_in_one_statement(
+    counted_editor: tuple[Api, CountingBackend],
+) -> None:
+    editor, backend = counted_editor
+    small = await kpi_with_corrected_readings(editor, 1)
+    large = await kpi_with_corrected_readings(editor, 12)
+
+    counts = []
+    for kpi_id in (small, large):
+        backend.statements.clear()
+        await read(editor, READINGS, id=kpi_id)
+        counts.append(len(backend.statements))
+
+    assert counts == [3, 3]  # the KPI, its readings, their corrections
