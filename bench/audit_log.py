@@ -84,9 +84,7 @@ async def _timed(runs: int, call: Callable[[], Awaitable[object]]) -> list[float
     return latencies
 
 
-async def measure(
-    url: str, token: str, dsn: str, tenant: str, runs: int
-) -> dict[str, list[float]]:
+async def measure(url: str, token: str, dsn: str, tenant: str, runs: int) -> dict[str, list[float]]:
     connection = await asyncpg.connect(dsn)
     try:
         async with httpx.AsyncClient(
@@ -163,9 +161,9 @@ async def run(quick: bool = False) -> list[Result]:
                 measured[f"ours {key}"],
             )
             sql_p50 = (
-                peer.p50_ms if measured is alone else summarise(
-                    "", "", [1.0], measured[f"sql {key}"]
-                ).p50_ms
+                peer.p50_ms
+                if measured is alone
+                else summarise("", "", [1.0], measured[f"sql {key}"]).p50_ms
             )
             results.append(
                 Result(

@@ -39,9 +39,7 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def server(
-    dsn: str, roles: Sequence[str] = ("editor",)
-) -> AsyncIterator[tuple[str, str]]:
+async def server(dsn: str, roles: Sequence[str] = ("editor",)) -> AsyncIterator[tuple[str, str]]:
     """A running server; yields its URL and a token holding `roles` for a fresh tenant."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="okrl-bench-api-") as folder:

@@ -358,7 +358,9 @@ async def run(quick: bool = False) -> list[Result]:
                 measured = {
                     "plain": await _timed(runs * 4, plain),
                     "sql": await _timed(runs * 4, sql_plain),
-                    "naive": await _timed(5 if not quick else 3, naive),  # seconds a read at full size
+                    "naive": await _timed(
+                        5 if not quick else 3, naive
+                    ),  # seconds a read at full size
                     "ours": await _timed(runs, ours),
                 }
         finally:
