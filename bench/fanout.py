@@ -81,13 +81,17 @@ async def one_round(
         async def write(n: int) -> None:
             began = time.perf_counter()
             objective, key_result = pairs[n % len(pairs)]  # no two writes race on one stream
-            response = await http.post(
-                "/graphql",
-                json={
-                    "query": CHECK_IN,
-                    "variables": {"o": objective, "k": key_result, "v": str(31 + n % 14)},
-                },
-            )
+            try:
+                response = await http.post(
+                    "/graphql",
+                    json={
+                        "query": CHECK_IN,
+                        "variables": {"o": objective, "k": key_result, "v": str(31 + n % 14)},
+                    },
+                )
+            except httpx.TimeoutException:  # a write the server could not answer in time
+                failed.append(f"timeout after {time.perf_counter() - began:.3f} s")
+                return
             payload = response.json()["data"]["checkInKeyResult"]
             if "position" in payload:
                 sent[payload["position"]] = began
