@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,8 +41,8 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def server(dsn: str) -> AsyncIterator[tuple[str, str]]:
-    """A running server; yields its URL and an editor's token for a fresh tenant."""
+async def server(dsn: str, roles: Sequence[str] = ("editor",)) -> AsyncIterator[tuple[str, str]]:
+    """A running server; yields its URL and a token holding `roles` for a fresh tenant."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="okrl-bench-api-") as folder:
         env = {
@@ -78,7 +78,7 @@ async def server(dsn: str) -> AsyncIterator[tuple[str, str]]:
                     await asyncio.sleep(0.1)
             settings = Settings(data_dir=Path(folder), port=port)
             token = development_issuer(settings).mint(
-                f"bench-{uuid.uuid4().hex[:6]}", "bench", ["editor"]
+                f"bench-{uuid.uuid4().hex[:6]}", "bench", roles
             )
             yield url, token
         finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import append, http_mutations, rebuild
+from bench import append, audit_log, fanout, http_mutations, okr_tree, rebuild
 from bench.database import bench_database, machine
 from bench.stats import Result
 
@@ -48,6 +48,9 @@ async def main() -> None:
     results = await append.run(quick=quick)
     results += await rebuild.run(quick=quick)
     results += await http_mutations.run(quick=quick)
+    results += await okr_tree.run(quick=quick)
+    results += await audit_log.run(quick=quick)
+    results += await fanout.run(quick=quick)
     where = "DATABASE_URL's server" if os.environ.get("DATABASE_URL") else "embedded PostgreSQL"
     header = (
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, Python "
