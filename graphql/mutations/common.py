@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import uuid4
 
 import strawberry
@@ -15,7 +15,15 @@ from okrledger.graphql.errors import Problem, ValidationError, user_error
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
 
-OutcomeT = TypeVar("OutcomeT", bound=Outcome[Any])
+ResultT = TypeVar("ResultT")
+OutcomeT = TypeVar("OutcomeT", bound=Outcome[Any], contravariant=True)
+PayloadT = TypeVar("PayloadT", covariant=True)
+
+
+class ReadBack(Protocol[OutcomeT, PayloadT]):
+    """A payload class that reads the changed object back after the command."""
+
+    async def read(self, info: Info[Context, None], outcome: OutcomeT, /) -> PayloadT: ...
 
 
 @strawberry.input
@@ -73,9 +81,23 @@ def handler(info: Info[Context, None]) -> Handler:
     return info.context.handler
 
 
-async def attempt(run: Awaitable[OutcomeT], *, target: str | None = None) -> OutcomeT | Problem:
+async def attempt(run: Awaitable[ResultT], *, target: str | None = None) -> ResultT | Problem:
     """The command's outcome, or its refusal as a typed error; `target` as in `user_error`."""
     try:
         return await run
     except DomainError as error:
         return user_error(error, target=target)
+
+
+async def answer(
+    info: Info[Context, None],
+    run: Awaitable[Any],
+    payload: ReadBack[Any, PayloadT],
+    *,
+    target: str | None = None,
+) -> PayloadT | Problem:
+    """Run the command: its payload read back after the change, or its refusal as a typed error."""
+    outcome = await attempt(run, target=target)
+    if isinstance(outcome, Outcome):
+        return await payload.read(info, outcome)
+    return outcome

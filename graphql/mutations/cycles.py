@@ -15,7 +15,7 @@ from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
     ChangeInput,
     MutationPayload,
-    attempt,
+    answer,
     command_context,
     handler,
     refuse_version_of_new,
@@ -87,14 +87,11 @@ class CycleMutations:
             ends_on=input.ends_on,
             cycle_id=input.cycle_id,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             cycles.start_cycle(cmd, command_context(info, input), handler(info)),
+            StartCyclePayload,
             target="cycleId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await StartCyclePayload.read(info, outcome)
         )
 
     @strawberry.mutation(
@@ -105,12 +102,9 @@ class CycleMutations:
         self, info: Info[Context, None], input: CloseCycleInput
     ) -> CloseCycleResult:
         cmd = cycles.CloseCycle(cycle_id=input.cycle_id, expected_version=input.expected_version)
-        outcome = await attempt(
+        return await answer(
+            info,
             cycles.close_cycle(cmd, command_context(info, input), handler(info)),
+            CloseCyclePayload,
             target="cycleId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await CloseCyclePayload.read(info, outcome)
         )

@@ -12,11 +12,15 @@ from strawberry.types import Info
 from okrledger.domain.objective import Confidence, MetricKind
 from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem
-from okrledger.graphql.mutations.common import ChangeInput, attempt, command_context, handler
+from okrledger.graphql.mutations.common import (
+    ChangeInput,
+    answer,
+    command_context,
+    handler,
+)
 from okrledger.graphql.mutations.objectives import ObjectivePayload
 from okrledger.graphql.permissions import CanEditGoals
 from okrledger.services import key_results
-from okrledger.services.handling import Outcome
 
 
 @strawberry.input
@@ -124,14 +128,11 @@ class KeyResultMutations:
             key_result_id=input.key_result_id,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             key_results.add_key_result(cmd, command_context(info, input), handler(info)),
+            AddKeyResultPayload,
             target="objectiveId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await AddKeyResultPayload.read(info, outcome)
         )
 
     @strawberry.mutation(
@@ -151,14 +152,11 @@ class KeyResultMutations:
             weight=input.weight,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             key_results.revise_key_result(cmd, command_context(info, input), handler(info)),
+            ReviseKeyResultPayload,
             target="objectiveId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await ReviseKeyResultPayload.read(info, outcome)
         )
 
     @strawberry.mutation(
@@ -173,14 +171,11 @@ class KeyResultMutations:
             key_result_id=input.key_result_id,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             key_results.remove_key_result(cmd, command_context(info, input), handler(info)),
+            RemoveKeyResultPayload,
             target="objectiveId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await RemoveKeyResultPayload.read(info, outcome)
         )
 
     @strawberry.mutation(
@@ -198,10 +193,9 @@ class KeyResultMutations:
             note=input.note,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             key_results.check_in_key_result(cmd, command_context(info, input), handler(info)),
+            CheckInKeyResultPayload,
             target="objectiveId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await CheckInKeyResultPayload.read(info, outcome)

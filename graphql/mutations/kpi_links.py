@@ -10,11 +10,15 @@ from strawberry.types import Info
 
 from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem
-from okrledger.graphql.mutations.common import ChangeInput, attempt, command_context, handler
+from okrledger.graphql.mutations.common import (
+    ChangeInput,
+    answer,
+    command_context,
+    handler,
+)
 from okrledger.graphql.mutations.objectives import ObjectivePayload
 from okrledger.graphql.permissions import CanEditKpis
 from okrledger.services import kpi_links
-from okrledger.services.handling import Outcome
 
 
 @strawberry.input
@@ -64,13 +68,12 @@ class KpiLinkMutations:
             kpi_id=input.kpi_id,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             kpi_links.link_key_result_to_kpi(cmd, command_context(info, input), handler(info)),
+            LinkKeyResultToKpiPayload,
             target="objectiveId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await LinkKeyResultToKpiPayload.read(info, outcome)
 
     @strawberry.mutation(
         description="Stop a key result following its KPI; it keeps its current value.",
@@ -84,10 +87,9 @@ class KpiLinkMutations:
             key_result_id=input.key_result_id,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             kpi_links.unlink_key_result_from_kpi(cmd, command_context(info, input), handler(info)),
+            UnlinkKeyResultFromKpiPayload,
             target="objectiveId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await UnlinkKeyResultFromKpiPayload.read(info, outcome)

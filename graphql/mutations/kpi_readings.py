@@ -17,12 +17,16 @@ from okrledger.domain.errors import DomainError
 from okrledger.domain.kpi import KPIReadingsRefused
 from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem, UserError, field_name, user_error
-from okrledger.graphql.mutations.common import ChangeInput, attempt, command_context, handler
+from okrledger.graphql.mutations.common import (
+    ChangeInput,
+    answer,
+    command_context,
+    handler,
+)
 from okrledger.graphql.mutations.kpis import KpiPayload
 from okrledger.graphql.permissions import CanRecordKpiReadings
 from okrledger.graphql.queries.kpi import read_kpi
 from okrledger.services import kpis
-from okrledger.services.handling import Outcome
 
 
 @strawberry.input(description="One observed value of a KPI.")
@@ -201,17 +205,14 @@ class KpiReadingMutations:
             reason=input.reason,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             kpis.correct_kpi_reading(
                 cmd,
                 command_context(info, input),
                 handler(info),
                 follow=info.context.follow_corrections,
             ),
+            CorrectKpiReadingPayload,
             target="kpiId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await CorrectKpiReadingPayload.read(info, outcome)
         )

@@ -16,7 +16,7 @@ from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
     ChangeInput,
     MutationPayload,
-    attempt,
+    answer,
     command_context,
     handler,
     refuse_version_of_new,
@@ -152,11 +152,10 @@ class KpiMutations:
             bands=None if input.bands is None else input.bands.command(),
             kpi_id=input.kpi_id,
         )
-        outcome = await attempt(kpis.define_kpi(cmd, command_context(info, input), handler(info)))
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await DefineKpiPayload.read(info, outcome)
+        return await answer(
+            info,
+            kpis.define_kpi(cmd, command_context(info, input), handler(info)),
+            DefineKpiPayload,
         )
 
     @strawberry.mutation(
@@ -173,13 +172,11 @@ class KpiMutations:
             cadence=input.cadence,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
-            kpis.revise_kpi(cmd, command_context(info, input), handler(info)), target="kpiId"
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await ReviseKpiPayload.read(info, outcome)
+        return await answer(
+            info,
+            kpis.revise_kpi(cmd, command_context(info, input), handler(info)),
+            ReviseKpiPayload,
+            target="kpiId",
         )
 
     @strawberry.mutation(
@@ -191,13 +188,11 @@ class KpiMutations:
         cmd = kpis.SetKPITarget(
             kpi_id=input.kpi_id, target=input.target, expected_version=input.expected_version
         )
-        outcome = await attempt(
-            kpis.set_kpi_target(cmd, command_context(info, input), handler(info)), target="kpiId"
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await SetKpiTargetPayload.read(info, outcome)
+        return await answer(
+            info,
+            kpis.set_kpi_target(cmd, command_context(info, input), handler(info)),
+            SetKpiTargetPayload,
+            target="kpiId",
         )
 
     @strawberry.mutation(
@@ -212,13 +207,11 @@ class KpiMutations:
             bands=None if input.bands is None else input.bands.command(),
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
-            kpis.set_kpi_bands(cmd, command_context(info, input), handler(info)), target="kpiId"
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await SetKpiBandsPayload.read(info, outcome)
+        return await answer(
+            info,
+            kpis.set_kpi_bands(cmd, command_context(info, input), handler(info)),
+            SetKpiBandsPayload,
+            target="kpiId",
         )
 
     @strawberry.mutation(
@@ -227,11 +220,9 @@ class KpiMutations:
     )
     async def retire_kpi(self, info: Info[Context, None], input: RetireKpiInput) -> RetireKpiResult:
         cmd = kpis.RetireKPI(kpi_id=input.kpi_id, expected_version=input.expected_version)
-        outcome = await attempt(
-            kpis.retire_kpi(cmd, command_context(info, input), handler(info)), target="kpiId"
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await RetireKpiPayload.read(info, outcome)
+        return await answer(
+            info,
+            kpis.retire_kpi(cmd, command_context(info, input), handler(info)),
+            RetireKpiPayload,
+            target="kpiId",
         )

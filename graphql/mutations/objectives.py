@@ -15,7 +15,7 @@ from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
     ChangeInput,
     MutationPayload,
-    attempt,
+    answer,
     command_context,
     handler,
     refuse_version_of_new,
@@ -200,14 +200,11 @@ class ObjectiveMutations:
             parent_id=input.parent_id,
             objective_id=input.objective_id,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             objectives.set_objective(cmd, command_context(info, input), handler(info)),
+            SetObjectivePayload,
             target="objectiveId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await SetObjectivePayload.read(info, outcome)
         )
 
     @strawberry.mutation(
@@ -223,14 +220,11 @@ class ObjectiveMutations:
             description=input.description,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             objectives.revise_objective(cmd, command_context(info, input), handler(info)),
+            ReviseObjectivePayload,
             target="objectiveId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await ReviseObjectivePayload.read(info, outcome)
         )
 
     @strawberry.mutation(
@@ -246,13 +240,12 @@ class ObjectiveMutations:
             team=input.team,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             objectives.assign_objective_owner(cmd, command_context(info, input), handler(info)),
+            AssignObjectiveOwnerPayload,
             target="objectiveId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await AssignObjectiveOwnerPayload.read(info, outcome)
 
     @strawberry.mutation(
         description="Align an objective under a parent, or detach it; never forms a loop.",
@@ -266,14 +259,11 @@ class ObjectiveMutations:
             parent_id=input.parent_id,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             objectives.align_objective(cmd, command_context(info, input), handler(info)),
+            AlignObjectivePayload,
             target="objectiveId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await AlignObjectivePayload.read(info, outcome)
         )
 
     @strawberry.mutation(
@@ -285,13 +275,12 @@ class ObjectiveMutations:
         cmd = objectives.ActivateObjective(
             objective_id=input.objective_id, expected_version=input.expected_version
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             objectives.activate_objective(cmd, command_context(info, input), handler(info)),
+            ActivateObjectivePayload,
             target="objectiveId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await ActivateObjectivePayload.read(info, outcome)
 
     @strawberry.mutation(
         description="Grade an objective from 0.0 to 1.0, with a retrospective.",
@@ -306,14 +295,11 @@ class ObjectiveMutations:
             retrospective=input.retrospective,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             objectives.grade_objective(cmd, command_context(info, input), handler(info)),
+            GradeObjectivePayload,
             target="objectiveId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await GradeObjectivePayload.read(info, outcome)
         )
 
     @strawberry.mutation(
@@ -326,14 +312,11 @@ class ObjectiveMutations:
         cmd = objectives.CloseObjective(
             objective_id=input.objective_id, expected_version=input.expected_version
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             objectives.close_objective(cmd, command_context(info, input), handler(info)),
+            CloseObjectivePayload,
             target="objectiveId",
-        )
-        return (
-            outcome
-            if not isinstance(outcome, Outcome)
-            else await CloseObjectivePayload.read(info, outcome)
         )
 
     @strawberry.mutation(
@@ -346,13 +329,12 @@ class ObjectiveMutations:
         cmd = objectives.ArchiveObjective(
             objective_id=input.objective_id, expected_version=input.expected_version
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             objectives.archive_objective(cmd, command_context(info, input), handler(info)),
+            ArchiveObjectivePayload,
             target="objectiveId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await ArchiveObjectivePayload.read(info, outcome)
 
     @strawberry.mutation(
         description="Bring an archived objective back to the status it had.",
@@ -364,10 +346,9 @@ class ObjectiveMutations:
         cmd = objectives.RestoreObjective(
             objective_id=input.objective_id, expected_version=input.expected_version
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             objectives.restore_objective(cmd, command_context(info, input), handler(info)),
+            RestoreObjectivePayload,
             target="objectiveId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await RestoreObjectivePayload.read(info, outcome)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Annotated, Self
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
-from okrledger.domain.errors import DomainError
 from okrledger.domain.webhook import Webhook as WebhookAggregate
 from okrledger.graphql.context import Context
-from okrledger.graphql.errors import Problem, user_error
+from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
     ChangeInput,
     MutationPayload,
+    answer,
     attempt,
     command_context,
     handler,
@@ -83,7 +82,7 @@ class WebhookPayload(MutationPayload):
     webhook: Webhook
 
     @classmethod
-    async def of(cls, info: Info[Context, None], outcome: Outcome[WebhookAggregate]) -> Self:
+    async def read(cls, info: Info[Context, None], outcome: Outcome[WebhookAggregate]) -> Self:
         """With the webhook as its read model has it after the change (kept in the same
         transaction as the command's event, so it is never behind)."""
         tenant_id = info.context.caller().tenant_id
@@ -147,16 +146,6 @@ RemoveWebhookResult = Annotated[
 ]
 
 
-async def issuing(
-    run: Awaitable[webhooks.SecretIssued], *, target: str | None = None
-) -> webhooks.SecretIssued | Problem:
-    """As `attempt`, for the commands that also answer with a new secret."""
-    try:
-        return await run
-    except DomainError as error:
-        return user_error(error, target=target)
-
-
 @strawberry.type
 class WebhookMutations:
     @strawberry.mutation(
@@ -176,14 +165,14 @@ class WebhookMutations:
             description=input.description,
             webhook_id=input.webhook_id,
         )
-        issued = await issuing(
+        issued = await attempt(
             webhooks.register_webhook(
                 cmd, command_context(info, input), handler(info), info.context.webhooks
             )
         )
         if not isinstance(issued, webhooks.SecretIssued):
             return issued
-        payload = await RegisterWebhookPayload.of(info, issued.outcome)
+        payload = await RegisterWebhookPayload.read(info, issued.outcome)
         payload.secret = issued.secret
         return payload
 
@@ -198,7 +187,7 @@ class WebhookMutations:
         cmd = webhooks.RotateWebhookSecret(
             webhook_id=input.webhook_id, expected_version=input.expected_version
         )
-        issued = await issuing(
+        issued = await attempt(
             webhooks.rotate_webhook_secret(
                 cmd, command_context(info, input), handler(info), info.context.webhooks
             ),
@@ -206,7 +195,7 @@ class WebhookMutations:
         )
         if not isinstance(issued, webhooks.SecretIssued):
             return issued
-        payload = await RotateWebhookSecretPayload.of(info, issued.outcome)
+        payload = await RotateWebhookSecretPayload.read(info, issued.outcome)
         payload.secret = issued.secret
         return payload
 
@@ -222,13 +211,12 @@ class WebhookMutations:
             reason=input.reason or "",
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             webhooks.pause_webhook(cmd, command_context(info, input), handler(info)),
+            PauseWebhookPayload,
             target="webhookId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await PauseWebhookPayload.of(info, outcome)
 
     @strawberry.mutation(
         description="Deliver to a paused webhook again, starting with the oldest queued event.",
@@ -240,13 +228,12 @@ class WebhookMutations:
         cmd = webhooks.ResumeWebhook(
             webhook_id=input.webhook_id, expected_version=input.expected_version
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             webhooks.resume_webhook(cmd, command_context(info, input), handler(info)),
+            ResumeWebhookPayload,
             target="webhookId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await ResumeWebhookPayload.of(info, outcome)
 
     @strawberry.mutation(
         description="Resume a paused webhook and deliver again every matching event after "
@@ -261,13 +248,12 @@ class WebhookMutations:
             from_position=input.from_position,
             expected_version=input.expected_version,
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             webhooks.replay_webhook(cmd, command_context(info, input), handler(info)),
+            ReplayWebhookPayload,
             target="webhookId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await ReplayWebhookPayload.of(info, outcome)
 
     @strawberry.mutation(
         description="Stop for good: queued deliveries and the secret are dropped; the "
@@ -280,10 +266,9 @@ class WebhookMutations:
         cmd = webhooks.RemoveWebhook(
             webhook_id=input.webhook_id, expected_version=input.expected_version
         )
-        outcome = await attempt(
+        return await answer(
+            info,
             webhooks.remove_webhook(cmd, command_context(info, input), handler(info)),
+            RemoveWebhookPayload,
             target="webhookId",
         )
-        if not isinstance(outcome, Outcome):
-            return outcome
-        return await RemoveWebhookPayload.of(info, outcome)
