@@ -21,6 +21,7 @@ from bench.database import bench_database
 from bench.http_mutations import server
 from bench.okr_tree import token_tenant
 from bench.stats import Result, summarise
+from okrledger.infra.db import set_tenant
 
 ACTORS = 20
 ACTOR = "actor-7"
@@ -103,9 +104,7 @@ async def measure(url: str, token: str, dsn: str, tenant: str, runs: int) -> dic
 
             async def sql(actor: str | None) -> None:
                 async with connection.transaction(readonly=True):
-                    await connection.execute(
-                        "SELECT set_config('okrledger.tenant_id', $1, true)", tenant
-                    )
+                    await set_tenant(connection, tenant)
                     if actor is None:
                         rows = await connection.fetch(PEER.format(""), tenant)
                     else:

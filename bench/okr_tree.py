@@ -31,7 +31,7 @@ from bench.http_mutations import server
 from bench.stats import Result, summarise
 from okrledger.domain.cycle import Cycle
 from okrledger.domain.objective import MetricKind, Objective
-from okrledger.infra.db import Database, app_dsn
+from okrledger.infra.db import Database, app_dsn, set_tenant
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.rebuild import rebuild
 from okrledger.projections import catalog
@@ -114,7 +114,7 @@ async def fetch_rows(
     connection: asyncpg.Connection, tenant: str, cycle: uuid.UUID
 ) -> tuple[list[Row], list[Row]]:
     async with connection.transaction(readonly=True):
-        await connection.execute("SELECT set_config('okrledger.tenant_id', $1, true)", tenant)
+        await set_tenant(connection, tenant)
         objectives = await connection.fetch(OBJECTIVES_SQL, tenant, cycle)
         key_results = await connection.fetch(KEY_RESULTS_SQL, tenant, cycle)
     return [dict(r) for r in objectives], [dict(r) for r in key_results]

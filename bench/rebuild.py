@@ -21,7 +21,7 @@ from bench.database import bench_database
 from bench.stats import Result
 from okrledger.domain.cycle import Cycle
 from okrledger.domain.objective import Confidence, MetricKind, Objective
-from okrledger.infra.db import Database, app_dsn
+from okrledger.infra.db import Database, app_dsn, set_tenant
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.rebuild import rebuild
 from okrledger.projections import catalog
@@ -80,9 +80,7 @@ async def read_rate(dsn: str, tenant: str) -> float:
         began, count, position = time.perf_counter(), 0, 0
         while True:
             async with connection.transaction(readonly=True):
-                await connection.execute(
-                    "SELECT set_config('okrledger.tenant_id', $1, true)", tenant
-                )
+                await set_tenant(connection, tenant)
                 rows = await connection.fetch(
                     """SELECT position, payload::text FROM events
                        WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT 2000""",

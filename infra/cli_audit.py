@@ -13,7 +13,7 @@ import typer
 from okrledger.infra.audit import export_chain, verify_chain
 from okrledger.infra.audit_chain import ChainCheck, InvalidExport, verify_export
 from okrledger.infra.cli_common import DataDir, owner_database, settings_for
-from okrledger.infra.db import InvalidTenant, check_tenant_id
+from okrledger.infra.db import InvalidTenant, check_tenant_id, set_tenant
 
 T = TypeVar("T")
 audit_app = typer.Typer(help="Verify and export each tenant's tamper-evident history.")
@@ -29,7 +29,7 @@ async def _in_tenant(
     connection = await asyncpg.connect(dsn)
     try:
         async with connection.transaction(readonly=True):
-            await connection.execute("SELECT set_config('okrledger.tenant_id', $1, true)", tenant)
+            await set_tenant(connection, tenant)
             return await work(connection)
     finally:
         await connection.close()

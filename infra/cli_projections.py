@@ -20,7 +20,7 @@ from rich.table import Table
 
 from okrledger.infra.bootstrap import live_projections
 from okrledger.infra.cli_common import DataDir, owner_database, settings_for
-from okrledger.infra.db import InvalidTenant, check_tenant_id
+from okrledger.infra.db import InvalidTenant, check_tenant_id, set_tenant
 from okrledger.infra.rebuild import RebuildRefused, rebuild
 from okrledger.projections.base import Projection
 
@@ -67,19 +67,19 @@ async def _rebuild(dsn: str, projections: list[Projection], tenant: str | None) 
 async def _status(dsn: str, tenant: str | None) -> list[tuple[str, str, int, int]]:
     connection = await asyncpg.connect(dsn)
     try:
-        # As a non-superuser owner, forced RLS shows only the tenant set here.
-        await connection.execute(
-            "SELECT set_config('okrledger.tenant_id', $1, false)", tenant or ""
-        )
-        rows = await connection.fetch(
-            """SELECT h.tenant_id, p.projection, coalesce(p.position, 0) AS position,
-                      h.position AS head
-               FROM tenant_heads h
-               LEFT JOIN projection_positions p ON p.tenant_id = h.tenant_id
-               WHERE $1::text IS NULL OR h.tenant_id = $1
-               ORDER BY h.tenant_id, p.projection""",
-            tenant,
-        )
+        async with connection.transaction(readonly=True):
+            # As a non-superuser owner, forced RLS shows only the tenant set here.
+            if tenant is not None:
+                await set_tenant(connection, tenant)
+            rows = await connection.fetch(
+                """SELECT h.tenant_id, p.projection, coalesce(p.position, 0) AS position,
+                          h.position AS head
+                   FROM tenant_heads h
+                   LEFT JOIN projection_positions p ON p.tenant_id = h.tenant_id
+                   WHERE $1::text IS NULL OR h.tenant_id = $1
+                   ORDER BY h.tenant_id, p.projection""",
+                tenant,
+            )
     finally:
         await connection.close()
     return [(r["tenant_id"], r["projection"] or "-", r["position"], r["head"]) for r in rows]

@@ -30,6 +30,13 @@ def check_tenant_id(tenant_id: str) -> str:
     return tenant_id
 
 
+async def set_tenant(connection: asyncpg.Connection, tenant_id: str) -> None:
+    """Set the tenant for Row-Level Security until the current transaction ends."""
+    await connection.execute(
+        "SELECT set_config($1, $2, true)", TENANT_SETTING, check_tenant_id(tenant_id)
+    )
+
+
 def app_dsn(owner_dsn: str, password: str | None = None) -> str:
     """The owner's DSN with the user swapped for the application role."""
     parts = urlsplit(owner_dsn)
@@ -79,9 +86,7 @@ class Database:
         async with self.pool.acquire() as proxy:
             connection = cast(asyncpg.Connection, proxy)
             async with connection.transaction(readonly=readonly):
-                await connection.execute(
-                    "SELECT set_config($1, $2, true)", TENANT_SETTING, tenant_id
-                )
+                await set_tenant(connection, tenant_id)
                 yield connection
 
     async def ping(self) -> bool:

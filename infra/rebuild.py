@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 
 from okrledger.infra.codec import decode
-from okrledger.infra.db import check_tenant_id
+from okrledger.infra.db import check_tenant_id, set_tenant
 from okrledger.infra.projector import advance
 from okrledger.projections.base import Projection
 from okrledger.projections.recorded import RecordedEvent
@@ -169,7 +169,7 @@ async def _count_events(connection: asyncpg.Connection, tenants: Sequence[str]) 
     total = 0
     for tenant in tenants:
         async with connection.transaction(readonly=True):
-            await _set_tenant(connection, tenant)
+            await set_tenant(connection, tenant)
             total += await connection.fetchval(
                 "SELECT coalesce(max(position), 0) FROM public.events WHERE tenant_id = $1", tenant
             )
@@ -184,7 +184,7 @@ async def _read(
     until: int | None = None,
 ) -> list[RecordedEvent]:
     async with connection.transaction(readonly=True):
-        await _set_tenant(connection, tenant)
+        await set_tenant(connection, tenant)
         rows = await connection.fetch(
             f"""SELECT {_EVENT_COLUMNS} FROM public.events
                 WHERE tenant_id = $1 AND position > $2 AND ($4::bigint IS NULL OR position <= $4)
@@ -202,7 +202,7 @@ async def _apply(
     projections: Sequence[Projection],
     records: Sequence[RecordedEvent],
 ) -> None:
-    await _set_tenant(connection, records[0].tenant_id)
+    await set_tenant(connection, records[0].tenant_id)
     decoded: dict[int, Any] = {}
     for record in records:
         for projection in projections:
@@ -234,7 +234,7 @@ async def _swap(
                 await _replace_table(connection, table)
         else:
             for tenant in reached:
-                await _set_tenant(connection, tenant)
+                await set_tenant(connection, tenant)
                 for table in tables:
                     await connection.execute(
                         f"DELETE FROM public.{table} WHERE tenant_id = $1", tenant
@@ -243,7 +243,7 @@ async def _swap(
                         f"INSERT INTO public.{table} SELECT * FROM {STAGING}.{table}"
                     )
         for tenant, position in reached.items():
-            await _set_tenant(connection, tenant)
+            await set_tenant(connection, tenant)
             await advance(connection, tenant, projections, position)
         await connection.execute(f"DROP SCHEMA {STAGING} CASCADE")
     await connection.execute("RESET search_path")
@@ -279,7 +279,3 @@ async def _replace_table(connection: asyncpg.Connection, table: str) -> None:
         await connection.execute(
             f'GRANT {grant["privileges"]} ON public.{table} TO "{grant["grantee"]}"'
         )
-
-
-async def _set_tenant(connection: asyncpg.Connection, tenant: str) -> None:
-    await connection.execute("SELECT set_config('okrledger.tenant_id', $1, true)", tenant)
