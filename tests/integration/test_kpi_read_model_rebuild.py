@@ -5,14 +5,13 @@ computed from the raw readings, and a KPI as of a position equals a replay stopp
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import product
 from typing import Any
 
-import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,6 +38,8 @@ from okrledger.services import kpis
 from okrledger.services.handling import Handler
 from okrledger.services.kpis import BandsInput, ReadingInput
 from okrledger.services.ports import CommandContext
+
+from .read_models import owner, read_model_rows
 
 TABLES = {
     "kpis": "kpi_id, valid_from_position",
@@ -125,31 +126,6 @@ def live_handler(database: Database) -> Handler:
     return Handler(PostgresEventStore(database, hooks=[InlineProjections(catalog.projections())]))
 
 
-@asynccontextmanager
-async def owner(owner_dsn: str, tenant: str, schema: str = "public") -> AsyncIterator[Any]:
-    connection = await asyncpg.connect(owner_dsn)
-    try:
-        await connection.execute(f"SET search_path TO {schema}, public")
-        async with connection.transaction():
-            await connection.execute("SELECT set_config('okrledger.tenant_id', $1, true)", tenant)
-            yield connection
-    finally:
-        await connection.close()
-
-
-async def read_model_rows(owner_dsn: str, tenant: str) -> dict[str, list[tuple[Any, ...]]]:
-    async with owner(owner_dsn, tenant) as connection:
-        return {
-            table: [
-                tuple(r.values())
-                for r in await connection.fetch(
-                    f"SELECT * FROM {table} WHERE tenant_id = $1 ORDER BY {order}", tenant
-                )
-            ]
-            for table, order in TABLES.items()
-        }
-
-
 async def play(
     handler: Handler, tenant: str, program: Sequence[tuple[str, int, int, int]]
 ) -> Program:
@@ -174,12 +150,12 @@ async def test_kpi_read_models_kept_inline_equal_a_rebuild_from_the_events_row_f
     tenants = [f"k-{uuid.uuid4().hex[:12]}" for _ in programs]
     for tenant, program in zip(tenants, programs, strict=True):
         await play(live_handler, tenant, program)
-    inline = [await read_model_rows(owner_dsn, t) for t in tenants]
+    inline = [await read_model_rows(owner_dsn, t, TABLES) for t in tenants]
 
     for tenant in tenants:
         await rebuild(owner_dsn, catalog.projections(), tenant_id=tenant)
 
-    assert [await read_model_rows(owner_dsn, t) for t in tenants] == inline
+    assert [await read_model_rows(owner_dsn, t, TABLES) for t in tenants] == inline
     assert all(rows["kpi_readings"] and rows["kpi_daily"] for rows in inline)
 
 

@@ -5,13 +5,12 @@ crashed rebuild leaves the live tables alone."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,6 +26,8 @@ from okrledger.projections.pages import AsOf
 from okrledger.services import cycles, key_results, objectives, tenant_settings
 from okrledger.services.handling import Handler
 from okrledger.services.ports import CommandContext
+
+from .read_models import owner, read_model_rows
 
 TABLES = {
     "okr_cycles": "cycle_id, valid_from_position",
@@ -174,31 +175,6 @@ def live_handler(database: Database) -> Handler:
     return Handler(PostgresEventStore(database, hooks=[InlineProjections(catalog.projections())]))
 
 
-@asynccontextmanager
-async def owner(owner_dsn: str, tenant: str, schema: str = "public") -> AsyncIterator[Any]:
-    connection = await asyncpg.connect(owner_dsn)
-    try:
-        await connection.execute(f"SET search_path TO {schema}, public")
-        async with connection.transaction():
-            await connection.execute("SELECT set_config('okrledger.tenant_id', $1, true)", tenant)
-            yield connection
-    finally:
-        await connection.close()
-
-
-async def read_model_rows(owner_dsn: str, tenant: str) -> dict[str, list[tuple[Any, ...]]]:
-    async with owner(owner_dsn, tenant) as connection:
-        return {
-            table: [
-                tuple(r.values())
-                for r in await connection.fetch(
-                    f"SELECT * FROM {table} WHERE tenant_id = $1 ORDER BY {order}", tenant
-                )
-            ]
-            for table, order in TABLES.items()
-        }
-
-
 async def play(handler: Handler, tenant: str, program: Sequence[tuple[str, int, int, int]]) -> None:
     runner = Program(handler, tenant)
     for step in [("cycle", 0, 0, 10), ("objective", 0, 0, 1), ("add_kr", 0, 0, 9), *program]:
@@ -217,12 +193,12 @@ async def test_read_models_kept_inline_equal_a_rebuild_from_the_events_row_for_r
     tenants = [f"h-{uuid.uuid4().hex[:12]}" for _ in programs]
     for tenant, program in zip(tenants, programs, strict=True):
         await play(live_handler, tenant, program)
-    inline = [await read_model_rows(owner_dsn, t) for t in tenants]
+    inline = [await read_model_rows(owner_dsn, t, TABLES) for t in tenants]
 
     for tenant in tenants:
         await rebuild(owner_dsn, catalog.projections(), tenant_id=tenant)
 
-    assert [await read_model_rows(owner_dsn, t) for t in tenants] == inline
+    assert [await read_model_rows(owner_dsn, t, TABLES) for t in tenants] == inline
     assert all(rows["okr_objectives"] and rows["change_log"] for rows in inline)
 
 
@@ -270,11 +246,11 @@ async def test_a_crash_mid_rebuild_leaves_the_okr_read_models_untouched_and_rest
 ) -> None:
     program = [("add_kr", 0, 0, 9), ("check_in", 0, 1, 4), ("objective", 0, 1, 2)] * 4
     await play(live_handler, tenant, program)
-    inline = await read_model_rows(owner_dsn, tenant)
+    inline = await read_model_rows(owner_dsn, tenant, TABLES)
 
     with pytest.raises(RuntimeError, match="on purpose"):
         await rebuild(owner_dsn, catalog.projections(), tenant_id=tenant, fail_after=1)
-    assert await read_model_rows(owner_dsn, tenant) == inline
+    assert await read_model_rows(owner_dsn, tenant, TABLES) == inline
 
     await rebuild(owner_dsn, catalog.projections(), tenant_id=tenant)
-    assert await read_model_rows(owner_dsn, tenant) == inline
+    assert await read_model_rows(owner_dsn, tenant, TABLES) == inline
