@@ -90,6 +90,8 @@ class MutationLimits:
 
 def is_mutation(body: bytes) -> bool:
     """True when the GraphQL request would run a mutation (unparsable requests are not)."""
+    if b"mutation" not in body:  # a mutation must say so: queries skip the parse entirely
+        return False
     try:
         request = orjson.loads(body)
         document = parse(request["query"])
