@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import append, audit_log, fanout, http_mutations, okr_tree, rebuild
+from bench import append, audit_log, fanout, http_mutations, kpi_history, okr_tree, rebuild
 from bench.database import bench_database, machine
 from bench.stats import Result
 
@@ -50,6 +50,7 @@ async def main() -> None:
     results += await http_mutations.run(quick=quick)
     results += await okr_tree.run(quick=quick)
     results += await audit_log.run(quick=quick)
+    results += await kpi_history.run(quick=quick)
     results += await fanout.run(quick=quick)
     where = "DATABASE_URL's server" if os.environ.get("DATABASE_URL") else "embedded PostgreSQL"
     header = (
