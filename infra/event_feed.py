@@ -1,16 +1,15 @@
 """Following a tenant's log live: replay from a position, then wake on LISTEN/NOTIFY.
 
-One LISTEN connection per process fans wake-ups out to that process's subscribers; every
-subscriber reads the log itself (the source of truth), so a lost notification only delays
-delivery until the next one or the poll interval, and never skips or repeats an event.
+One LISTEN connection per process wakes that process's tenant tails (infra/tenant_tail.py),
+each of which reads its tenant's new events once for all of the tenant's live subscribers.
+A subscriber behind the tail reads the log itself. The log is the source of truth either
+way, so a lost notification only delays delivery until the next one or the poll interval,
+and never skips or repeats an event.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections import defaultdict
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ import asyncpg
 
 from okrledger.infra.codec import decode
 from okrledger.infra.event_store import PostgresEventStore
+from okrledger.infra.tenant_tail import TenantTail
 from okrledger.projections.event_log import SubscriberTooSlow
 from okrledger.projections.public_events import PUBLIC_TYPES, cloud_event
 
@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "okrledger_events"
 PAGE = 500
-# Reads the log now and then even without a notification (a dropped LISTEN connection).
-POLL_SECONDS = 5.0
 
 _PUBLIC_BY_EVENT_TYPE = {cls.__name__: name for cls, name in PUBLIC_TYPES.items()}
 
@@ -40,13 +38,16 @@ class EventFeed:
         self.max_lag = max_lag
         self._listener: asyncpg.Connection | None = None
         self._heads: dict[str, int] = {}
-        self._wakers: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._tails: dict[str, TenantTail] = {}
 
     async def start(self) -> None:
         self._listener = await asyncpg.connect(self.listen_dsn)
         await self._listener.add_listener(CHANNEL, self._notified)
 
     async def stop(self) -> None:
+        for tail in list(self._tails.values()):
+            await tail.stop()
+        self._tails.clear()
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
@@ -54,8 +55,9 @@ class EventFeed:
     def _notified(self, connection: object, pid: int, channel: str, payload: object) -> None:
         tenant_id, _, position = str(payload).rpartition(":")
         self._heads[tenant_id] = max(self._heads.get(tenant_id, 0), int(position))
-        for waker in self._wakers.get(tenant_id, ()):
-            waker.set()
+        tail = self._tails.get(tenant_id)
+        if tail is not None:
+            tail.wake()
 
     async def page(
         self, tenant_id: str, after_position: int, types: Collection[str] | None, limit: int
@@ -77,31 +79,57 @@ class EventFeed:
     async def follow(
         self, tenant_id: str, after_position: int, types: Collection[str] | None
     ) -> AsyncIterator[dict[str, Any]]:
-        waker = asyncio.Event()
-        self._wakers[tenant_id].add(waker)
+        tail = self._join(tenant_id)
         position = after_position
         caught_up = False
         try:
             while True:
-                waker.clear()
+                if tail.covers(position):
+                    events = tail.after(position)
+                    if not events:
+                        caught_up = True
+                        await tail.grown()
+                        continue
+                    if caught_up:
+                        self._check_lag(tail, position)
+                    for event in events:
+                        position = event.position
+                        if _wanted(event.event_type, types):
+                            yield event.cloud_event
+                    continue
                 records = await self.store.read_log(tenant_id, after_position=position, limit=PAGE)
                 if caught_up and records:
-                    lag = self._heads.get(tenant_id, 0) - position
-                    if lag > self.max_lag:
-                        raise SubscriberTooSlow(position, lag)
+                    self._check_lag(tail, position)
                 for record in records:
                     position = record.position
                     if _wanted(record.event_type, types):
                         yield cloud_event(record, decode(record))
-                if len(records) == PAGE:
-                    continue
-                caught_up = True
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waker.wait(), POLL_SECONDS)
+                if len(records) < PAGE:
+                    caught_up = True
+                    if not tail.covers(position):
+                        # Ahead of the tail's first read: it starts at the head it finds.
+                        await tail.grown()
         finally:
-            self._wakers[tenant_id].discard(waker)
-            if not self._wakers[tenant_id]:
-                del self._wakers[tenant_id]
+            await self._leave(tail)
+
+    def _check_lag(self, tail: TenantTail, position: int) -> None:
+        lag = max(self._heads.get(tail.tenant_id, 0), tail.reached) - position
+        if lag > self.max_lag:
+            raise SubscriberTooSlow(position, lag)
+
+    def _join(self, tenant_id: str) -> TenantTail:
+        tail = self._tails.get(tenant_id)
+        if tail is None:
+            tail = self._tails[tenant_id] = TenantTail(self.store, tenant_id)
+            tail.start()
+        tail.followers += 1
+        return tail
+
+    async def _leave(self, tail: TenantTail) -> None:
+        tail.followers -= 1
+        if tail.followers == 0 and self._tails.get(tail.tenant_id) is tail:
+            del self._tails[tail.tenant_id]
+            await tail.stop()
 
 
 def _wanted(event_type: str, types: Collection[str] | None) -> bool:

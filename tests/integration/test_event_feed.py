@@ -139,3 +139,38 @@ async def test_a_follower_that_falls_too_far_behind_is_told_where_to_resume(
     assert (first["position"], second["position"]) == (1, 2)
     assert refused.value.position == 2
     assert "resubscribe with afterPosition 2" in str(refused.value)
+
+
+class CountingStore(PostgresEventStore):
+    """The real store, counting how often the log is read."""
+
+    reads = 0
+
+    async def read_log(self, tenant_id: str, *, after_position: int = 0, limit: int = 1000) -> Any:
+        self.reads += 1
+        return await super().read_log(tenant_id, after_position=after_position, limit=limit)
+
+
+async def test_live_followers_of_one_tenant_share_one_read_of_each_new_event(
+    database: Database, owner_dsn: str, tenant: str
+) -> None:
+    store = CountingStore(database)
+    feed = EventFeed(store, app_dsn(owner_dsn))
+    await feed.start()
+    try:
+        await start_cycle(store, tenant)
+        followers = [asyncio.create_task(take(feed.follow(tenant, 0, None), 11)) for _ in range(50)]
+        await asyncio.sleep(0.5)  # every follower has replayed position 1 and is live
+        reads_when_live = store.reads
+
+        for _ in range(10):
+            await start_cycle(store, tenant)
+            await asyncio.sleep(0.02)
+        delivered = await asyncio.wait_for(asyncio.gather(*followers), 10)
+        live_reads = store.reads - reads_when_live
+    finally:
+        await feed.stop()
+
+    assert all([e["position"] for e in events] == list(range(1, 12)) for events in delivered)
+    # One tail reads each wake-up for all 50; reading per follower would be 500 or more.
+    assert live_reads <= 20
