@@ -126,7 +126,7 @@ async def one_round(
 
 
 async def run(quick: bool = False) -> list[Result]:
-    sizes, seconds = ((1, 50, 100), 1.0) if quick else ((1, 100, 250), 3.0)
+    sizes, seconds = ((1, 50, 100), 1.0) if quick else ((1, 100, 250, 500), 3.0)
     results: list[Result] = []
     async with bench_database() as dsn, server(dsn) as (url, token):
         async with httpx.AsyncClient(
