@@ -54,7 +54,15 @@ def _entry(row: asyncpg.Record) -> dict[str, Any]:
         "correlationId": row["correlation_id"],
         "reason": row["reason"],
         "summary": row["summary"],
-        "changes": row["changes"],  # JSON text: [{field, from, to, goalpostMoved}, …]
+        "changes": [
+            {
+                "field": c["field"],
+                "from": c["from"],
+                "to": c["to"],
+                "goalpostMoved": bool(c.get("goalpostMoved", False)),
+            }
+            for c in orjson.loads(row["changes"])
+        ],
     }
 
 
@@ -64,6 +72,7 @@ def _csv(file: IO[str]) -> Callable[[asyncpg.Record], None]:
 
     def write(row: asyncpg.Record) -> None:
         entry = _entry(row)
+        entry["changes"] = orjson.dumps(entry["changes"]).decode()
         writer.writerow(["" if entry[c] is None else entry[c] for c in COLUMNS])
 
     return write
@@ -71,9 +80,7 @@ def _csv(file: IO[str]) -> Callable[[asyncpg.Record], None]:
 
 def _jsonl(file: IO[str]) -> Callable[[asyncpg.Record], None]:
     def write(row: asyncpg.Record) -> None:
-        entry = _entry(row)
-        entry["changes"] = orjson.loads(entry["changes"])
-        file.write(orjson.dumps(entry).decode())
+        file.write(orjson.dumps(_entry(row)).decode())
         file.write("\n")
 
     return write
