@@ -23,13 +23,21 @@ from okrledger.graphql.queries.history import HistoryQueries
 from okrledger.graphql.queries.kpi import KpiQueries
 from okrledger.graphql.queries.me import MeQueries
 from okrledger.graphql.queries.okr import OkrQueries
+from okrledger.graphql.queries.okr_diff import OkrDiffQueries
 from okrledger.graphql.queries.webhooks import WebhookQueries
 from okrledger.graphql.subscriptions import Subscription
 
 
 @strawberry.type(description="Read access to the tenant's OKRs, KPIs and their history.")
 class Query(
-    MeQueries, OkrQueries, KpiQueries, HistoryQueries, AuditQueries, EventQueries, WebhookQueries
+    MeQueries,
+    OkrQueries,
+    KpiQueries,
+    HistoryQueries,
+    AuditQueries,
+    EventQueries,
+    WebhookQueries,
+    OkrDiffQueries,
 ):
     @strawberry.field(description="The version of the okrledger server answering.")
     def server_version(self) -> str:

@@ -1,19 +1,23 @@
-"""`okrledger audit export|verify|check`: the tenant's hash chain, for auditors."""
+"""`okrledger audit export|verify|check|log`: hash chain and change log, for auditors."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
+from uuid import UUID
 
 import asyncpg
 import typer
 
 from okrledger.infra.audit import export_chain, verify_chain
 from okrledger.infra.audit_chain import ChainCheck, InvalidExport, verify_export
+from okrledger.infra.audit_log import LogFormat, export_audit_log
 from okrledger.infra.cli_common import DataDir, owner_database, settings_for
 from okrledger.infra.db import InvalidTenant, check_tenant_id, set_tenant
+from okrledger.projections.history_queries import HistoryFilter
 
 T = TypeVar("T")
 audit_app = typer.Typer(help="Verify and export each tenant's tamper-evident history.")
@@ -98,3 +102,60 @@ def check_command(
             _in_tenant(dsn, tenant, lambda c: verify_chain(c, tenant, from_position, to_position))
         )
     _report(check)
+
+
+def _time(given: str | None, option: str) -> datetime | None:
+    if given is None:
+        return None
+    try:
+        found = datetime.fromisoformat(given)
+    except ValueError:
+        found = None
+    if found is None or found.utcoffset() is None:
+        typer.echo(
+            f"okrledger: {option} wants an ISO time with a time zone, e.g. "
+            f"2026-03-31T23:59:59Z; got {given!r}",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    return found
+
+
+@audit_app.command("log")
+def log_command(
+    tenant: Tenant,
+    out: Annotated[Path, typer.Option(help="The file to write.")],
+    format: Annotated[LogFormat, typer.Option(help="csv (with a header row) or jsonl.")] = (
+        LogFormat.JSONL
+    ),
+    actor: Annotated[
+        list[str] | None, typer.Option(help="Only changes by this actor (repeatable).")
+    ] = None,
+    event_type: Annotated[
+        list[str] | None, typer.Option(help="Only this event type, e.g. KeyResultRevised.")
+    ] = None,
+    stream: Annotated[
+        UUID | None, typer.Option(help="Only this cycle, objective or setting (its id).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Recorded at or after this time.")] = None,
+    until: Annotated[str | None, typer.Option(help="Recorded before this time.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write the tenant's change log, oldest first, filtered like the auditLog query
+    (streamed: constant memory however long the log)."""
+    tenant = _tenant(tenant)
+    where = HistoryFilter(
+        stream_id=stream,
+        actors=actor or [],
+        event_types=event_type or [],
+        since=_time(since, "--since"),
+        until=_time(until, "--until"),
+    )
+    if where.since and where.until and where.until < where.since:
+        typer.echo("okrledger: --until is before --since", err=True)
+        raise typer.Exit(code=2)
+    with owner_database(settings_for(data_dir)) as dsn:
+        written = asyncio.run(
+            _in_tenant(dsn, tenant, lambda c: export_audit_log(c, where, out, format))
+        )
+    typer.echo(f"exported {written} entries to {out}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -53,13 +53,42 @@ async def history(
     """The audit log (or one stream's history), newest or oldest first, a page at a time."""
     check_page_size(first)
     cursor = decode_cursor("change", after)
-    clauses = ["tenant_id = current_tenant()"]
     args: list[Any] = []
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
+    clauses = _clauses(where, arg)
+    if cursor is not None:
+        clauses.append(f"position {'<' if newest_first else '>'} {arg(cursor)}")
+    found = await rows.fetch(
+        f"""SELECT {_COLUMNS} FROM change_log WHERE {" AND ".join(clauses)}
+            ORDER BY position {"DESC" if newest_first else "ASC"} LIMIT {arg(first + 1)}""",
+        *args,
+    )
+    return page_of([_entry(r) for r in found], first, "change", lambda e: e.position)
+
+
+def log_query(where: HistoryFilter) -> tuple[str, list[Any]]:
+    """The whole filtered log, oldest first, as SQL and its arguments (for a cursor)."""
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    clauses = _clauses(where, arg)
+    sql = f"SELECT {_COLUMNS} FROM change_log WHERE {' AND '.join(clauses)} ORDER BY position"
+    return sql, args
+
+
+_COLUMNS = """position, stream_id, stream_type, version, event_type, actor, recorded_at,
+              command_id, correlation_id, reason, summary, changes::text AS changes"""
+
+
+def _clauses(where: HistoryFilter, arg: Callable[[Any], str]) -> list[str]:
+    clauses = ["tenant_id = current_tenant()"]
     if where.stream_id is not None:
         clauses.append(f"stream_id = {arg(where.stream_id)}")
     if where.actors:
@@ -70,16 +99,7 @@ async def history(
         clauses.append(f"recorded_at >= {arg(where.since)}")
     if where.until is not None:
         clauses.append(f"recorded_at < {arg(where.until)}")
-    if cursor is not None:
-        clauses.append(f"position {'<' if newest_first else '>'} {arg(cursor)}")
-    found = await rows.fetch(
-        f"""SELECT position, stream_id, stream_type, version, event_type, actor, recorded_at,
-                   command_id, correlation_id, reason, summary, changes::text AS changes
-            FROM change_log WHERE {" AND ".join(clauses)}
-            ORDER BY position {"DESC" if newest_first else "ASC"} LIMIT {arg(first + 1)}""",
-        *args,
-    )
-    return page_of([_entry(r) for r in found], first, "change", lambda e: e.position)
+    return clauses
 
 
 async def stream_history(
