@@ -21,6 +21,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from okrledger.domain.errors import DomainError, InvalidValue
+from okrledger.domain.goalposts import require_reason
 from okrledger.domain.kpi_health import Bands, Direction, Health, KPIError, health_of
 from okrledger.domain.values import finite_decimal, non_blank
 
@@ -175,24 +176,26 @@ class KPI(Aggregate):
         self.area = self.area if area is None else area
         self.cadence = self.cadence if cadence is None else cadence
 
-    def set_target(self, target: Amount | None) -> None:
-        """`None` removes the target."""
+    def set_target(self, target: Amount | None, *, reason: str | None = None) -> None:
+        """`None` removes the target; once the KPI has readings a change needs a reason."""
         self._check_not_retired()
         value = None if target is None else finite_decimal(target, field="target")
         if value != self.target:
+            self._check_goalpost(reason, moved=f"Changing the target of KPI '{self.name}'")
             self._set_target(target=value)
 
     @event("KPITargetSet")
     def _set_target(self, target: Decimal | None) -> None:
         self.target = target
 
-    def set_bands(self, bands: Bands | None) -> None:
-        """`None` removes the bands (and with them the KPI's health)."""
+    def set_bands(self, bands: Bands | None, *, reason: str | None = None) -> None:
+        """`None` removes the bands (and the health); with readings, a change needs a reason."""
         self._check_not_retired()
         if bands is not None:
             bands.check(self.direction)
         if bands == self.bands:
             return
+        self._check_goalpost(reason, moved=f"Changing the bands of KPI '{self.name}'")
         self._set_bands(
             green=None if bands is None else bands.green,
             yellow=None if bands is None else bands.yellow,
@@ -315,6 +318,11 @@ class KPI(Aggregate):
         self, from_health: Health | None, to_health: Health | None, reading_id: UUID | None
     ) -> None:
         self.health = to_health
+
+    def _check_goalpost(self, reason: str | None, *, moved: str) -> None:
+        """Target and bands are goalposts once readings have been judged against them."""
+        if self.readings:
+            require_reason(reason, moved=moved)
 
     def _check_not_retired(self) -> None:
         if self.retired:

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate, event
 
 from okrledger.domain.alignment import check_alignment
 from okrledger.domain.errors import DomainError, InvalidValue, NotFound
+from okrledger.domain.goalposts import require_reason
 from okrledger.domain.tenant_policy import DEFAULT_POLICY, TenantPolicy
 from okrledger.domain.values import finite_decimal, non_blank
 
@@ -366,9 +367,14 @@ class Objective(Aggregate):
         unit: str | None = None,
         weight: Amount | None = None,
         cycle_closed: bool,
+        cycle_started: bool = False,
+        reason: str | None = None,
         policy: TenantPolicy = DEFAULT_POLICY,
     ) -> None:
-        """Only the fields given and different from now are recorded; `unit=""` removes it."""
+        """Only the fields given and different from now are recorded; `unit=""` removes it.
+
+        Once the cycle has started, a new start or target moves a goalpost and needs a reason.
+        """
         self._check_revisable(cycle_closed)
         kr = self.key_result(key_result_id)
         new_title = kr.title if title is None else non_blank(title, field="title", max_length=200)
@@ -386,6 +392,8 @@ class Objective(Aggregate):
         unit_change = _changed(kr.unit, new_unit)
         weight_change = _changed(kr.weight, values.weight)
         changes = (title_change, start_change, target_change, unit_change, weight_change)
+        if cycle_started and (start_change is not None or target_change is not None):
+            require_reason(reason, moved=f"Changing the start or target of '{kr.title}'")
         if any(change is not None for change in changes):
             self._revise_key_result(
                 key_result_id=key_result_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -86,7 +87,10 @@ async def add_key_result(
 async def revise_key_result(
     cmd: ReviseKeyResult, context: CommandContext, handler: Handler
 ) -> Outcome[Objective]:
-    """Change a key result's title, start, target, unit or weight; only changes are recorded."""
+    """Change a key result's title, start, target, unit or weight; only changes are recorded.
+
+    Once the cycle has started, a new start or target needs the context's reason.
+    """
     policy = await okr_policy(handler, context.tenant_id)
 
     async def decide(objective: Objective) -> None:
@@ -99,6 +103,8 @@ async def revise_key_result(
             unit=cmd.unit,
             weight=cmd.weight,
             cycle_closed=cycle.closed,
+            cycle_started=cycle.has_started(datetime.now(UTC)),
+            reason=context.reason,
             policy=policy,
         )
 

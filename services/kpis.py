@@ -161,10 +161,10 @@ async def revise_kpi(cmd: ReviseKPI, context: CommandContext, handler: Handler) 
 async def set_kpi_target(
     cmd: SetKPITarget, context: CommandContext, handler: Handler
 ) -> Outcome[KPI]:
-    """Set (or, with None, remove) the value a KPI aims for."""
+    """Set (or, with None, remove) the value a KPI aims for; with readings, give a reason."""
 
     async def decide(kpi: KPI) -> None:
-        kpi.set_target(cmd.target)
+        kpi.set_target(cmd.target, reason=context.reason)
 
     return await _update(cmd.kpi_id, decide, context, handler, cmd.expected_version)
 
@@ -172,10 +172,13 @@ async def set_kpi_target(
 async def set_kpi_bands(
     cmd: SetKPIBands, context: CommandContext, handler: Handler
 ) -> Outcome[KPI]:
-    """Set (or, with None, remove) a KPI's green/yellow thresholds; its health follows."""
+    """Set (or, with None, remove) a KPI's green/yellow thresholds; its health follows.
+
+    Once the KPI has readings, a change needs the context's reason.
+    """
 
     async def decide(kpi: KPI) -> None:
-        kpi.set_bands(_bands(cmd.bands, kpi.direction))
+        kpi.set_bands(_bands(cmd.bands, kpi.direction), reason=context.reason)
 
     return await _update(cmd.kpi_id, decide, context, handler, cmd.expected_version)
 
