@@ -77,7 +77,10 @@ def test_moving_a_start_or_target_after_the_cycle_started_without_a_reason_is_re
         )
     assert (refused.value.code, refused.value.field) == ("REASON_REQUIRED", "reason")
     assert objective.collect_events() == []
-    assert (objective.key_result(key_result_id).start, objective.key_result(key_result_id).target) == (31, 45)
+    assert (
+        objective.key_result(key_result_id).start,
+        objective.key_result(key_result_id).target,
+    ) == (31, 45)
 
 
 def test_moving_a_target_after_the_cycle_started_with_a_reason_is_recorded() -> None:
