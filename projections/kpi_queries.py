@@ -307,6 +307,51 @@ def _reading(r: Any, as_known_at: AsOf | None) -> ReadingView:
     )
 
 
+@dataclass(frozen=True)
+class LoggedReadingView:
+    """One reading with where it sits in the log, and the KPI's name (as of the moment)."""
+
+    kpi_id: UUID
+    kpi_name: str
+    reading_id: UUID
+    value: Decimal
+    observed_at: datetime
+    recorded_at: datetime
+    position: int
+
+
+async def logged_reading(
+    rows: Rows, kpi_id: UUID, reading_id: UUID, *, as_known_at: AsOf | None = None
+) -> LoggedReadingView | None:
+    """One reading by id, its value as known at the moment (now if None); None if not known."""
+    known = "TRUE" if as_known_at is None else _known("r", as_known_at, 3)
+    found = await rows.fetchrow(
+        f"""SELECT r.reading_id, r.observed_at, r.recorded_at, r.position,
+                   {_value_known("r", as_known_at, 3)} AS shown_value,
+                   (SELECT k.name FROM kpis k
+                    WHERE k.tenant_id = r.tenant_id AND k.kpi_id = r.kpi_id
+                      AND k.valid_from_position <= r.position
+                    ORDER BY k.valid_from_position DESC LIMIT 1) AS kpi_name
+            FROM kpi_readings r
+            WHERE r.tenant_id = current_tenant() AND r.kpi_id = $1 AND r.reading_id = $2
+              AND {known}""",
+        kpi_id,
+        reading_id,
+        *([] if as_known_at is None else [_moment(as_known_at)]),
+    )
+    if found is None:
+        return None
+    return LoggedReadingView(
+        kpi_id,
+        found["kpi_name"] or str(kpi_id),
+        found["reading_id"],
+        found["shown_value"],
+        found["observed_at"],
+        found["recorded_at"],
+        found["position"],
+    )
+
+
 async def corrections(rows: Rows, kpi_id: UUID, reading_id: UUID) -> list[CorrectionView]:
     """Every correction of one reading, in the order they were recorded."""
     found = await rows.fetch(
