@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate, event
 from okrledger.domain.alignment import check_alignment
 from okrledger.domain.errors import DomainError, InvalidValue, NotFound
 from okrledger.domain.goalposts import require_reason
+from okrledger.domain.provenance import observed_time, provenance_text
 from okrledger.domain.tenant_policy import DEFAULT_POLICY, TenantPolicy
 from okrledger.domain.values import finite_decimal, non_blank
 
@@ -437,22 +438,59 @@ class Objective(Aggregate):
         value: Amount,
         confidence: Confidence,
         note: str = "",
+        observed_at: datetime | None = None,
+        source: str | None = None,
+        run_id: str | None = None,
+        client: str | None = None,
+        now: datetime | None = None,
         policy: TenantPolicy = DEFAULT_POLICY,
     ) -> None:
+        """`observed_at` (when the value applied) defaults to `now`; the provenance is optional."""
         self._check_not_closed()
         kr = self.key_result(key_result_id)
         current = finite_decimal(value, field="value")
         check_metric_value(kr.metric, current, field="value", policy=policy)
+        clock = now or datetime.now(UTC)
         self._check_in_key_result(
             key_result_id=key_result_id,
             value=current,
             confidence=confidence,
             note=_text(note, field="note", max_length=2000),
+            observed_at=observed_time(observed_at or clock, now=clock),
+            source=provenance_text(source, field="source"),
+            run_id=provenance_text(run_id, field="run_id"),
+            client=provenance_text(client, field="client"),
         )
 
-    @event("KeyResultCheckedIn")
+    class KeyResultCheckedIn(Aggregate.Event):
+        """Version 2 adds the provenance; check-ins recorded before have none."""
+
+        key_result_id: UUID
+        value: Decimal
+        confidence: Confidence
+        note: str
+        observed_at: datetime | None
+        source: str | None
+        run_id: str | None
+        client: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(observed_at=None, source=None, run_id=None, client=None)
+
+    @event(KeyResultCheckedIn)
     def _check_in_key_result(
-        self, key_result_id: UUID, value: Decimal, confidence: Confidence, note: str
+        self,
+        key_result_id: UUID,
+        value: Decimal,
+        confidence: Confidence,
+        note: str,
+        observed_at: datetime | None,
+        source: str | None,
+        run_id: str | None,
+        client: str | None,
     ) -> None:
         kr = self.key_results[key_result_id]
         kr.current = value

@@ -79,6 +79,10 @@ class ReadingView:
     recorded_at: datetime
     corrected_at: datetime | None
     corrections: int
+    # Who recorded it (the event's actor), the integration run and the client application.
+    recorded_by: str | None = None
+    run_id: str | None = None
+    client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,7 +272,9 @@ async def readings(
     )
     known = "TRUE" if as_known_at is None else _known("r", as_known_at, 7)
     found = await rows.fetch(
-        f"""SELECT r.*, {_value_known("r", as_known_at, 7)} AS shown_value
+        f"""SELECT r.*, {_value_known("r", as_known_at, 7)} AS shown_value,
+                   (SELECT e.actor FROM events e
+                    WHERE e.tenant_id = r.tenant_id AND e.position = r.position) AS recorded_by
             FROM kpi_readings r
             WHERE r.tenant_id = current_tenant() AND r.kpi_id = $1
               AND ($2::timestamptz IS NULL OR r.observed_at >= $2)
@@ -304,6 +310,9 @@ def _reading(r: Any, as_known_at: AsOf | None) -> ReadingView:
         r["recorded_at"],
         corrected_at,
         count,
+        r["recorded_by"],
+        r["run_id"],
+        r["client"],
     )
 
 

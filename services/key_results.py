@@ -54,6 +54,9 @@ class CheckInKeyResult:
     value: Decimal
     confidence: Confidence
     note: str = ""
+    observed_at: datetime | None = None
+    source: str | None = None
+    run_id: str | None = None
     expected_version: int | None = None
 
 
@@ -130,7 +133,11 @@ async def remove_key_result(
 async def check_in_key_result(
     cmd: CheckInKeyResult, context: CommandContext, handler: Handler
 ) -> Outcome[Objective]:
-    """Record a key result's new current value with a confidence and an optional note."""
+    """Record a key result's new current value with a confidence and an optional note.
+
+    The value's provenance: when it applied (`observed_at`, now if not given), the
+    integration and run that sent it, and the context's client application.
+    """
     policy = await okr_policy(handler, context.tenant_id)
 
     async def decide(objective: Objective) -> None:
@@ -139,6 +146,11 @@ async def check_in_key_result(
             value=cmd.value,
             confidence=cmd.confidence,
             note=cmd.note,
+            observed_at=cmd.observed_at,
+            source=cmd.source,
+            run_id=cmd.run_id,
+            client=context.client,
+            now=datetime.now(UTC),
             policy=policy,
         )
 
