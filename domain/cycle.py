@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from enum import Enum
 from uuid import UUID
 
@@ -29,6 +29,10 @@ class Cycle(Aggregate):
         self.starts_on = starts_on
         self.ends_on = ends_on
         self.closed = False
+
+    def has_started(self, now: datetime) -> bool:
+        """From the start of `starts_on` (UTC) on."""
+        return now >= datetime.combine(self.starts_on, time(), tzinfo=UTC)
 
     def close(self) -> None:
         if self.closed:

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from okrledger.domain.errors import DomainError, InvalidValue
+from okrledger.domain.goalposts import require_reason
 from okrledger.domain.kpi_health import Bands, Direction, Health, KPIError, health_of
+from okrledger.domain.provenance import provenance_text
 from okrledger.domain.values import finite_decimal, non_blank
 
 
@@ -46,6 +49,7 @@ class Reading:
     value: Amount
     observed_at: datetime
     source: str | None = None
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,24 +179,26 @@ class KPI(Aggregate):
         self.area = self.area if area is None else area
         self.cadence = self.cadence if cadence is None else cadence
 
-    def set_target(self, target: Amount | None) -> None:
-        """`None` removes the target."""
+    def set_target(self, target: Amount | None, *, reason: str | None = None) -> None:
+        """`None` removes the target; once the KPI has readings a change needs a reason."""
         self._check_not_retired()
         value = None if target is None else finite_decimal(target, field="target")
         if value != self.target:
+            self._check_goalpost(reason, moved=f"Changing the target of KPI '{self.name}'")
             self._set_target(target=value)
 
     @event("KPITargetSet")
     def _set_target(self, target: Decimal | None) -> None:
         self.target = target
 
-    def set_bands(self, bands: Bands | None) -> None:
-        """`None` removes the bands (and with them the KPI's health)."""
+    def set_bands(self, bands: Bands | None, *, reason: str | None = None) -> None:
+        """`None` removes the bands (and the health); with readings, a change needs a reason."""
         self._check_not_retired()
         if bands is not None:
             bands.check(self.direction)
         if bands == self.bands:
             return
+        self._check_goalpost(reason, moved=f"Changing the bands of KPI '{self.name}'")
         self._set_bands(
             green=None if bands is None else bands.green,
             yellow=None if bands is None else bands.yellow,
@@ -221,12 +227,13 @@ class KPI(Aggregate):
         now: datetime,
         recorded: Collection[UUID] = frozenset(),
         taken: Collection[UUID] = frozenset(),
+        client: str | None = None,
     ) -> list[Reading]:
         """Record a batch whole or not at all; returns the readings newly recorded.
 
         `recorded` are reading ids this KPI already holds (a retry: skipped),
         `taken` those another KPI holds (refused). Every invalid reading is
-        reported in one KPIReadingsRefused.
+        reported in one KPIReadingsRefused. `client` is the calling application.
         """
         self._check_not_retired()
         if not readings:
@@ -250,6 +257,7 @@ class KPI(Aggregate):
                 accepted.append(checked)
         if refusals:
             raise KPIReadingsRefused(refusals)
+        from_client = provenance_text(client, field="client")
         for reading in accepted:
             assert isinstance(reading.value, Decimal)
             self._record_reading(
@@ -257,13 +265,37 @@ class KPI(Aggregate):
                 value=reading.value,
                 observed_at=reading.observed_at,
                 source=reading.source,
+                run_id=reading.run_id,
+                client=from_client,
             )
             self._judge_health(reading_id=reading.reading_id)
         return accepted
 
-    @event("KPIReadingRecorded")
+    class KPIReadingRecorded(Aggregate.Event):
+        """Version 2 adds `run_id` and `client`; readings recorded before have neither."""
+
+        reading_id: UUID
+        value: Decimal
+        observed_at: datetime
+        source: str | None
+        run_id: str | None
+        client: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(run_id=None, client=None)
+
+    @event(KPIReadingRecorded)
     def _record_reading(
-        self, reading_id: UUID, value: Decimal, observed_at: datetime, source: str | None
+        self,
+        reading_id: UUID,
+        value: Decimal,
+        observed_at: datetime,
+        source: str | None,
+        run_id: str | None,
+        client: str | None,
     ) -> None:
         self.readings += 1
         # Ties keep the earlier reading: a key result following this KPI judges the same way.
@@ -316,6 +348,11 @@ class KPI(Aggregate):
     ) -> None:
         self.health = to_health
 
+    def _check_goalpost(self, reason: str | None, *, moved: str) -> None:
+        """Target and bands are goalposts once readings have been judged against them."""
+        if self.readings:
+            require_reason(reason, moved=moved)
+
     def _check_not_retired(self) -> None:
         if self.retired:
             raise KPIIsRetired(f"KPI '{self.name}' is retired")
@@ -345,10 +382,9 @@ def _checked_reading(reading: Reading, *, now: datetime, taken: Collection[UUID]
             f"observed_at {observed.isoformat()} is more than 5 minutes in the future",
             field="observed_at",
         )
-    source = (
-        None if reading.source is None else _text(reading.source, field="source", max_length=200)
-    )
-    return Reading(reading.reading_id, value, observed, source or None)
+    source = provenance_text(reading.source, field="source")
+    run_id = provenance_text(reading.run_id, field="run_id")
+    return Reading(reading.reading_id, value, observed, source, run_id)
 
 
 def _text(text: str, *, field: str, max_length: int) -> str:

@@ -14,13 +14,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from okrledger.domain.alignment import check_alignment
 from okrledger.domain.errors import DomainError, InvalidValue, NotFound
+from okrledger.domain.goalposts import require_reason
+from okrledger.domain.provenance import observed_time, provenance_text
 from okrledger.domain.tenant_policy import DEFAULT_POLICY, TenantPolicy
 from okrledger.domain.values import finite_decimal, non_blank
 
@@ -366,9 +368,14 @@ class Objective(Aggregate):
         unit: str | None = None,
         weight: Amount | None = None,
         cycle_closed: bool,
+        cycle_started: bool = False,
+        reason: str | None = None,
         policy: TenantPolicy = DEFAULT_POLICY,
     ) -> None:
-        """Only the fields given and different from now are recorded; `unit=""` removes it."""
+        """Only the fields given and different from now are recorded; `unit=""` removes it.
+
+        Once the cycle has started, a new start or target moves a goalpost and needs a reason.
+        """
         self._check_revisable(cycle_closed)
         kr = self.key_result(key_result_id)
         new_title = kr.title if title is None else non_blank(title, field="title", max_length=200)
@@ -386,6 +393,8 @@ class Objective(Aggregate):
         unit_change = _changed(kr.unit, new_unit)
         weight_change = _changed(kr.weight, values.weight)
         changes = (title_change, start_change, target_change, unit_change, weight_change)
+        if cycle_started and (start_change is not None or target_change is not None):
+            require_reason(reason, moved=f"Changing the start or target of '{kr.title}'")
         if any(change is not None for change in changes):
             self._revise_key_result(
                 key_result_id=key_result_id,
@@ -429,22 +438,59 @@ class Objective(Aggregate):
         value: Amount,
         confidence: Confidence,
         note: str = "",
+        observed_at: datetime | None = None,
+        source: str | None = None,
+        run_id: str | None = None,
+        client: str | None = None,
+        now: datetime | None = None,
         policy: TenantPolicy = DEFAULT_POLICY,
     ) -> None:
+        """`observed_at` (when the value applied) defaults to `now`; the provenance is optional."""
         self._check_not_closed()
         kr = self.key_result(key_result_id)
         current = finite_decimal(value, field="value")
         check_metric_value(kr.metric, current, field="value", policy=policy)
+        clock = now or datetime.now(UTC)
         self._check_in_key_result(
             key_result_id=key_result_id,
             value=current,
             confidence=confidence,
             note=_text(note, field="note", max_length=2000),
+            observed_at=observed_time(observed_at or clock, now=clock),
+            source=provenance_text(source, field="source"),
+            run_id=provenance_text(run_id, field="run_id"),
+            client=provenance_text(client, field="client"),
         )
 
-    @event("KeyResultCheckedIn")
+    class KeyResultCheckedIn(Aggregate.Event):
+        """Version 2 adds the provenance; check-ins recorded before have none."""
+
+        key_result_id: UUID
+        value: Decimal
+        confidence: Confidence
+        note: str
+        observed_at: datetime | None
+        source: str | None
+        run_id: str | None
+        client: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(observed_at=None, source=None, run_id=None, client=None)
+
+    @event(KeyResultCheckedIn)
     def _check_in_key_result(
-        self, key_result_id: UUID, value: Decimal, confidence: Confidence, note: str
+        self,
+        key_result_id: UUID,
+        value: Decimal,
+        confidence: Confidence,
+        note: str,
+        observed_at: datetime | None,
+        source: str | None,
+        run_id: str | None,
+        client: str | None,
     ) -> None:
         kr = self.key_results[key_result_id]
         kr.current = value

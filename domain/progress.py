@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import Enum
 
 from okrledger.domain.errors import InvalidValue
@@ -16,6 +16,8 @@ from okrledger.domain.objective import KeyResult, MetricKind
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+# Enough digits to subtract two 28-digit means of values in 0..1 exactly.
+_EXACT_DIGITS = 120
 
 # Pace bands, relative to the progress expected from the time elapsed in the cycle.
 AHEAD_MARGIN = Decimal("0.1")  # at least this much above expected
@@ -58,14 +60,42 @@ def progress_of(key_result: KeyResult) -> Decimal:
 
 def weighted_progress(parts: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
     """Weighted mean of `(progress, weight)` pairs; 0 when there are none."""
-    total_weight = ZERO
-    weighted_sum = ZERO
-    for progress, weight in parts:
-        total_weight += weight
-        weighted_sum += progress * weight
+    means = _running_means(list(parts))
+    return means[-1] if means else ZERO
+
+
+def contributions(parts: Iterable[tuple[Decimal, Decimal]]) -> list[Decimal]:
+    """What each `(progress, weight)` pair adds to `weighted_progress` of them all.
+
+    Each is its weight share times its progress, apportioned so that added up in
+    order (in ordinary Decimal arithmetic) they give `weighted_progress` exactly,
+    to the last digit: the i-th is the mean of the first i weighted values less
+    the mean of the first i - 1, both as `weighted_progress` rounds them.
+    """
+    means = _running_means(list(parts))
+    with localcontext() as exact:
+        exact.prec = _EXACT_DIGITS  # a difference of two rounded means, without rounding
+        return [mean - before for before, mean in zip([ZERO, *means], means, strict=False)]
+
+
+def weight_shares(weights: Iterable[Decimal]) -> list[Decimal]:
+    """Each weight over their total (0 for all when the total is not above 0)."""
+    given = list(weights)
+    total = sum(given, ZERO)
+    return [weight / total if total > 0 else ZERO for weight in given]
+
+
+def _running_means(parts: list[tuple[Decimal, Decimal]]) -> list[Decimal]:
+    """After each pair, the weighted sum so far over the total weight of all pairs."""
+    total_weight = sum((weight for _, weight in parts), ZERO)
     if total_weight <= 0:
-        return ZERO
-    return weighted_sum / total_weight
+        return [ZERO for _ in parts]
+    weighted_sum = ZERO
+    means = []
+    for progress, weight in parts:
+        weighted_sum += progress * weight
+        means.append(weighted_sum / total_weight)
+    return means
 
 
 def objective_progress(key_results: Iterable[KeyResult]) -> Decimal:

@@ -18,7 +18,8 @@ _FIELD_ALIASES = {"cycle name": "name"}
 @strawberry.interface(description="A command was refused and nothing was changed.")
 class UserError:
     code: str = strawberry.field(
-        description="VALIDATION, NOT_FOUND, VERSION_CONFLICT, INVALID_STATE or ALREADY_EXISTS."
+        description="VALIDATION, NOT_FOUND, VERSION_CONFLICT, INVALID_STATE, ALREADY_EXISTS "
+        "or REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason)."
     )
     message: str = strawberry.field(description="What went wrong, for a person to read.")
     field: str | None = strawberry.field(
@@ -96,5 +97,7 @@ def user_error(error: DomainError, *, target: str | None = None) -> Problem:
             return AlreadyExistsError(code=error.code, message=error.message, field=field)
         case "VERSION_CONFLICT":
             return VersionConflictError(code=error.code, message=error.message, field=field)
+        case "REASON_REQUIRED":
+            return ValidationError(code=error.code, message=error.message, field=field)
         case _:
             return ValidationError(code="VALIDATION", message=error.message, field=field)

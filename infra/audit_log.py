@@ -31,6 +31,10 @@ COLUMNS = (
     "commandId",
     "correlationId",
     "reason",
+    "observedAt",
+    "source",
+    "runId",
+    "client",
     "summary",
     "changes",
 )
@@ -53,6 +57,10 @@ def _entry(row: asyncpg.Record) -> dict[str, Any]:
         "commandId": row["command_id"],
         "correlationId": row["correlation_id"],
         "reason": row["reason"],
+        "observedAt": row["observed_at"].isoformat() if row["observed_at"] else None,
+        "source": row["source"],
+        "runId": row["run_id"],
+        "client": row["client"],
         "summary": row["summary"],
         "changes": [
             {

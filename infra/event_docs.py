@@ -45,12 +45,22 @@ def _describe(annotation: str, owner: Any) -> str:
     return f"{text}, or null" if nullable else text
 
 
+def _fields(event_class: type) -> dict[str, Any]:
+    """The event's own fields, also when declared on an explicit (versioned) event class
+    that the `@event` decorator subclasses."""
+    found: dict[str, Any] = {}
+    for klass in reversed(event_class.__mro__):
+        if klass.__module__.startswith("okrledger."):
+            found.update(vars(klass).get("__annotations__", {}))
+    return found
+
+
 def render() -> str:
     sections = []
     for event_class, name in sorted(PUBLIC_TYPES.items(), key=lambda item: item[1]):
         rows = [
             f"| `{camel(field)}` | {_describe(str(annotation), event_class)} |"
-            for field, annotation in event_class.__annotations__.items()
+            for field, annotation in _fields(event_class).items()
         ]
         table = "\n".join(["| field | type |", "|---|---|", *rows]) if rows else "No fields."
         sections.append(f"### `{name}`\n\n{table}\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -26,9 +27,20 @@ class FieldChange:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Of a measured value: when it applied, and the integration, run and client that sent it."""
+
+    observed_at: datetime | None = None
+    source: str | None = None
+    run_id: str | None = None
+    client: str | None = None
+
+
+@dataclass(frozen=True)
 class Description:
     summary: str
     changes: list[FieldChange] = field(default_factory=list)
+    provenance: Provenance = field(default_factory=Provenance)
 
 
 # Describes one event; may read the read models as of the position before it.
@@ -48,8 +60,9 @@ class ChangeLog:
         await rows.execute(
             """INSERT INTO change_log (tenant_id, position, stream_id, stream_type, version,
                    event_type, actor, recorded_at, command_id, correlation_id, reason,
-                   summary, changes)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
+                   summary, changes, observed_at, source, run_id, client)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb,
+                       $14, $15, $16, $17)
                ON CONFLICT DO NOTHING""",
             record.tenant_id,
             record.position,
@@ -74,4 +87,8 @@ class ChangeLog:
                     for c in description.changes
                 ]
             ).decode(),
+            description.provenance.observed_at,
+            description.provenance.source,
+            description.provenance.run_id,
+            description.provenance.client,
         )

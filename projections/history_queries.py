@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,7 +11,7 @@ from uuid import UUID
 import orjson
 
 from okrledger.projections.base import Rows
-from okrledger.projections.change_log import FieldChange
+from okrledger.projections.change_log import FieldChange, Provenance
 from okrledger.projections.pages import Page, check_page_size, decode_cursor, page_of
 
 
@@ -29,6 +29,7 @@ class ChangeEntry:
     reason: str | None
     summary: str
     changes: tuple[FieldChange, ...]
+    provenance: Provenance = field(default_factory=Provenance)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def log_query(where: HistoryFilter) -> tuple[str, list[Any]]:
 
 
 _COLUMNS = """position, stream_id, stream_type, version, event_type, actor, recorded_at,
-              command_id, correlation_id, reason, summary, changes::text AS changes"""
+              command_id, correlation_id, reason, summary, changes::text AS changes,
+              observed_at, source, run_id, client"""
 
 
 def _clauses(where: HistoryFilter, arg: Callable[[Any], str]) -> list[str]:
@@ -137,6 +139,7 @@ def _entry(r: Any) -> ChangeEntry:
             FieldChange(c["field"], c["from"], c["to"], bool(c.get("goalpostMoved", False)))
             for c in orjson.loads(r["changes"])
         ),
+        Provenance(r["observed_at"], r["source"], r["run_id"], r["client"]),
     )
 
 
@@ -151,7 +154,8 @@ async def goalpost_changes(
     since = decode_cursor("change", after) or 0
     found = await rows.fetch(
         """SELECT position, stream_id, stream_type, version, event_type, actor, recorded_at,
-                  command_id, correlation_id, reason, summary, changes::text AS changes
+                  command_id, correlation_id, reason, summary, changes::text AS changes,
+                  observed_at, source, run_id, client
            FROM change_log
            WHERE tenant_id = current_tenant() AND position > $2
              AND changes @> '[{"goalpostMoved": true}]'

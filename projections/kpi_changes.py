@@ -7,6 +7,7 @@ key-result move a reading caused are in.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from okrledger.projections import versioned
 from okrledger.projections.base import Rows
 from okrledger.projections.change_log import Describer, Description, FieldChange
-from okrledger.projections.kpi_history import KPIS
+from okrledger.projections.kpi_history import KPIS, READINGS
 from okrledger.projections.recorded import RecordedEvent
 
 
@@ -70,25 +71,47 @@ async def kpi_revised(rows: Rows, record: RecordedEvent, e: Any) -> Description:
     )
 
 
+async def _had_readings(rows: Rows, record: RecordedEvent) -> bool:
+    """Target and bands are goalposts once the KPI has readings (domain/goalposts.py)."""
+    return bool(
+        await rows.fetchval(
+            f"""SELECT EXISTS (SELECT 1 FROM {READINGS}
+                   WHERE tenant_id = $1 AND kpi_id = $2 AND position < $3)""",
+            record.tenant_id,
+            record.stream_id,
+            record.position,
+        )
+    )
+
+
+def _goalposts(changes: list[FieldChange], moved: bool) -> list[FieldChange]:
+    return [replace(c, goalpost_moved=moved) for c in changes]
+
+
 async def kpi_target_set(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    moved = await _had_readings(rows, record)
     if e.target is None:
         return Description(
-            f"{await _kpi(rows, record)} target removed", [FieldChange("target", None, None)]
+            f"{await _kpi(rows, record)} target removed",
+            _goalposts([FieldChange("target", None, None)], moved),
         )
     return Description(
-        f"{await _kpi(rows, record)} target set to {_text(e.target)}", _set(("target", e.target))
+        f"{await _kpi(rows, record)} target set to {_text(e.target)}",
+        _goalposts(_set(("target", e.target)), moved),
     )
 
 
 async def kpi_bands_set(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    moved = await _had_readings(rows, record)
     if e.green is None:
         return Description(
-            f"{await _kpi(rows, record)} bands removed", [FieldChange("bands", None, None)]
+            f"{await _kpi(rows, record)} bands removed",
+            _goalposts([FieldChange("bands", None, None)], moved),
         )
     return Description(
         f"{await _kpi(rows, record)} bands set: green from {_text(e.green)}, "
         f"yellow from {_text(e.yellow)}",
-        _set(("bands.green", e.green), ("bands.yellow", e.yellow)),
+        _goalposts(_set(("bands.green", e.green), ("bands.yellow", e.yellow)), moved),
     )
 
 

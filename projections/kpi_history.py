@@ -31,8 +31,8 @@ Apply = Callable[[Rows, RecordedEvent, Any], Awaitable[None]]
 _RECORD_READING = """
 WITH reading AS (
     INSERT INTO kpi_readings (tenant_id, kpi_id, reading_id, value, original_value,
-                              observed_at, source, position, recorded_at)
-    VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)
+                              observed_at, source, position, recorded_at, run_id, client)
+    VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $10, $11)
     ON CONFLICT DO NOTHING
     RETURNING tenant_id, kpi_id, reading_id, value, observed_at, position
 ), daily AS (
@@ -181,6 +181,8 @@ async def _reading_recorded(rows: Rows, record: RecordedEvent, e: Any) -> None:
         record.position,
         record.recorded_at,
         record.version,
+        e.run_id,
+        e.client,
     )
 
 

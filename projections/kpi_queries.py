@@ -79,6 +79,10 @@ class ReadingView:
     recorded_at: datetime
     corrected_at: datetime | None
     corrections: int
+    # Who recorded it (the event's actor), the integration run and the client application.
+    recorded_by: str | None = None
+    run_id: str | None = None
+    client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,7 +272,9 @@ async def readings(
     )
     known = "TRUE" if as_known_at is None else _known("r", as_known_at, 7)
     found = await rows.fetch(
-        f"""SELECT r.*, {_value_known("r", as_known_at, 7)} AS shown_value
+        f"""SELECT r.*, {_value_known("r", as_known_at, 7)} AS shown_value,
+                   (SELECT e.actor FROM events e
+                    WHERE e.tenant_id = r.tenant_id AND e.position = r.position) AS recorded_by
             FROM kpi_readings r
             WHERE r.tenant_id = current_tenant() AND r.kpi_id = $1
               AND ($2::timestamptz IS NULL OR r.observed_at >= $2)
@@ -304,6 +310,54 @@ def _reading(r: Any, as_known_at: AsOf | None) -> ReadingView:
         r["recorded_at"],
         corrected_at,
         count,
+        r["recorded_by"],
+        r["run_id"],
+        r["client"],
+    )
+
+
+@dataclass(frozen=True)
+class LoggedReadingView:
+    """One reading with where it sits in the log, and the KPI's name (as of the moment)."""
+
+    kpi_id: UUID
+    kpi_name: str
+    reading_id: UUID
+    value: Decimal
+    observed_at: datetime
+    recorded_at: datetime
+    position: int
+
+
+async def logged_reading(
+    rows: Rows, kpi_id: UUID, reading_id: UUID, *, as_known_at: AsOf | None = None
+) -> LoggedReadingView | None:
+    """One reading by id, its value as known at the moment (now if None); None if not known."""
+    known = "TRUE" if as_known_at is None else _known("r", as_known_at, 3)
+    found = await rows.fetchrow(
+        f"""SELECT r.reading_id, r.observed_at, r.recorded_at, r.position,
+                   {_value_known("r", as_known_at, 3)} AS shown_value,
+                   (SELECT k.name FROM kpis k
+                    WHERE k.tenant_id = r.tenant_id AND k.kpi_id = r.kpi_id
+                      AND k.valid_from_position <= r.position
+                    ORDER BY k.valid_from_position DESC LIMIT 1) AS kpi_name
+            FROM kpi_readings r
+            WHERE r.tenant_id = current_tenant() AND r.kpi_id = $1 AND r.reading_id = $2
+              AND {known}""",
+        kpi_id,
+        reading_id,
+        *([] if as_known_at is None else [_moment(as_known_at)]),
+    )
+    if found is None:
+        return None
+    return LoggedReadingView(
+        kpi_id,
+        found["kpi_name"] or str(kpi_id),
+        found["reading_id"],
+        found["shown_value"],
+        found["observed_at"],
+        found["recorded_at"],
+        found["position"],
     )
 
 

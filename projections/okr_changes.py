@@ -20,7 +20,7 @@ import orjson
 from okrledger.domain.progress import cycle_bounds
 from okrledger.projections import versioned
 from okrledger.projections.base import Rows
-from okrledger.projections.change_log import Describer, Description, FieldChange
+from okrledger.projections.change_log import Describer, Description, FieldChange, Provenance
 from okrledger.projections.okr_tree import CYCLES, KEY_RESULTS, OBJECTIVES
 from okrledger.projections.recorded import RecordedEvent
 
@@ -244,7 +244,9 @@ async def key_result_checked_in(rows: Rows, record: RecordedEvent, e: Any) -> De
         changes.append(change("confidence", old.get("confidence"), e.confidence))
     if e.note and e.note != old.get("note"):
         changes.append(change("note", old.get("note") or None, e.note))
-    return Description(summary, changes)
+    # Check-ins recorded before provenance existed applied when they were recorded.
+    provenance = Provenance(e.observed_at or record.recorded_at, e.source, e.run_id, e.client)
+    return Description(summary, changes, provenance)
 
 
 async def key_result_linked(rows: Rows, record: RecordedEvent, e: Any) -> Description:
@@ -269,6 +271,7 @@ async def key_result_followed_kpi(rows: Rows, record: RecordedEvent, e: Any) -> 
         f"'{old['title']}' moved from {show(old.get('current_value'))} to {show(e.value)} "
         f"by reading {e.reading_id} of KPI {e.kpi_id} observed at {e.observed_at.isoformat()}",
         [change("current", old.get("current_value"), e.value)],
+        Provenance(observed_at=e.observed_at),
     )
 
 

@@ -56,6 +56,8 @@ class KeyResultView:
     last_check_in_by: str | None
     added_at: datetime
     updated_at: datetime
+    # The KPI reading it last followed, if it follows a KPI.
+    last_reading_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class ObjectiveView:
     pace: PaceStatus
     child_ids: tuple[UUID, ...]
     key_results: tuple[KeyResultView, ...]
+    # The children whose progress counts towards `children_progress` (not archived).
+    counted_child_ids: tuple[UUID, ...] = ()
 
     @property
     def id(self) -> UUID:
@@ -296,7 +300,23 @@ def _key_result(r: Any) -> KeyResultView:
         r["last_check_in_by"],
         r["added_at"],
         r["updated_at"],
+        r["last_reading_id"],
     )
+
+
+def children_parts(rolled_up: Sequence[Decimal]) -> list[tuple[Decimal, Decimal]]:
+    """The `(progress, weight)` pairs of a parent's children: each child counts once."""
+    return [(progress, ONE) for progress in rolled_up]
+
+
+def roll_up_parts(
+    summary: ObjectiveSummary, children_progress: Decimal | None
+) -> list[tuple[Decimal, Decimal]]:
+    """Its own progress (when it has key results) and its children's, equally weighted."""
+    parts = [(summary.progress, ONE)] if summary.key_result_count else []
+    if children_progress is not None:
+        parts.append((children_progress, ONE))
+    return parts
 
 
 def roll_up(
@@ -334,10 +354,10 @@ def roll_up(
         kids = children.get(objective_id, [])
         # Archived goals are shown when asked for, but no longer count towards their parent.
         counted = [k for k in kids if by_id[k].status is not ObjectiveStatus.ARCHIVED]
-        kids_progress = weighted_progress((rolled[k], ONE) for k in counted) if counted else None
-        parts = [(s.progress, ONE)] if s.key_result_count else []
-        if kids_progress is not None:
-            parts.append((kids_progress, ONE))
+        kids_progress = (
+            weighted_progress(children_parts([rolled[k] for k in counted])) if counted else None
+        )
+        parts = roll_up_parts(s, kids_progress)
         rolled[objective_id] = weighted_progress(parts) if parts else s.progress
         views[objective_id] = ObjectiveView(
             s,
@@ -346,6 +366,7 @@ def roll_up(
             pace(rolled[objective_id], cycle.starts_on, cycle.ends_on, now),
             tuple(kids),
             tuple(krs.get(objective_id, ())),
+            tuple(counted),
         )
     return tuple(views[o] for o in order)
 

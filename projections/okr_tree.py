@@ -225,10 +225,15 @@ def _followed(record: RecordedEvent, e: Any) -> dict[str, Any]:
 
 
 async def _objective_progress(rows: Rows, record: RecordedEvent, objective: versioned.Row) -> None:
-    """A new objective version with the progress of its key results as they now are."""
+    """A new objective version with the progress of its key results as they now are.
+
+    In the order they were added, as objective reads list them: the rounding of a
+    weighted mean depends on the order, and progressExplanation adds up to it exactly.
+    """
     parts = await rows.fetch(
         f"""SELECT progress, weight FROM {KEY_RESULTS}
-            WHERE tenant_id = $1 AND objective_id = $2 AND valid_to_position IS NULL""",
+            WHERE tenant_id = $1 AND objective_id = $2 AND valid_to_position IS NULL
+            ORDER BY added_position""",
         record.tenant_id,
         record.stream_id,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -53,6 +54,9 @@ class CheckInKeyResult:
     value: Decimal
     confidence: Confidence
     note: str = ""
+    observed_at: datetime | None = None
+    source: str | None = None
+    run_id: str | None = None
     expected_version: int | None = None
 
 
@@ -86,7 +90,10 @@ async def add_key_result(
 async def revise_key_result(
     cmd: ReviseKeyResult, context: CommandContext, handler: Handler
 ) -> Outcome[Objective]:
-    """Change a key result's title, start, target, unit or weight; only changes are recorded."""
+    """Change a key result's title, start, target, unit or weight; only changes are recorded.
+
+    Once the cycle has started, a new start or target needs the context's reason.
+    """
     policy = await okr_policy(handler, context.tenant_id)
 
     async def decide(objective: Objective) -> None:
@@ -99,6 +106,8 @@ async def revise_key_result(
             unit=cmd.unit,
             weight=cmd.weight,
             cycle_closed=cycle.closed,
+            cycle_started=cycle.has_started(datetime.now(UTC)),
+            reason=context.reason,
             policy=policy,
         )
 
@@ -124,7 +133,11 @@ async def remove_key_result(
 async def check_in_key_result(
     cmd: CheckInKeyResult, context: CommandContext, handler: Handler
 ) -> Outcome[Objective]:
-    """Record a key result's new current value with a confidence and an optional note."""
+    """Record a key result's new current value with a confidence and an optional note.
+
+    The value's provenance: when it applied (`observed_at`, now if not given), the
+    integration and run that sent it, and the context's client application.
+    """
     policy = await okr_policy(handler, context.tenant_id)
 
     async def decide(objective: Objective) -> None:
@@ -133,6 +146,11 @@ async def check_in_key_result(
             value=cmd.value,
             confidence=cmd.confidence,
             note=cmd.note,
+            observed_at=cmd.observed_at,
+            source=cmd.source,
+            run_id=cmd.run_id,
+            client=context.client,
+            now=datetime.now(UTC),
             policy=policy,
         )
 

@@ -89,6 +89,7 @@ class RecordKPIReading:
     source: str | None = None
     reading_id: UUID | None = None
     expected_version: int | None = None
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class ReadingInput:
     observed_at: datetime
     source: str | None = None
     reading_id: UUID | None = None
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,10 +163,10 @@ async def revise_kpi(cmd: ReviseKPI, context: CommandContext, handler: Handler) 
 async def set_kpi_target(
     cmd: SetKPITarget, context: CommandContext, handler: Handler
 ) -> Outcome[KPI]:
-    """Set (or, with None, remove) the value a KPI aims for."""
+    """Set (or, with None, remove) the value a KPI aims for; with readings, give a reason."""
 
     async def decide(kpi: KPI) -> None:
-        kpi.set_target(cmd.target)
+        kpi.set_target(cmd.target, reason=context.reason)
 
     return await _update(cmd.kpi_id, decide, context, handler, cmd.expected_version)
 
@@ -172,10 +174,13 @@ async def set_kpi_target(
 async def set_kpi_bands(
     cmd: SetKPIBands, context: CommandContext, handler: Handler
 ) -> Outcome[KPI]:
-    """Set (or, with None, remove) a KPI's green/yellow thresholds; its health follows."""
+    """Set (or, with None, remove) a KPI's green/yellow thresholds; its health follows.
+
+    Once the KPI has readings, a change needs the context's reason.
+    """
 
     async def decide(kpi: KPI) -> None:
-        kpi.set_bands(_bands(cmd.bands, kpi.direction))
+        kpi.set_bands(_bands(cmd.bands, kpi.direction), reason=context.reason)
 
     return await _update(cmd.kpi_id, decide, context, handler, cmd.expected_version)
 
@@ -200,7 +205,7 @@ async def record_kpi_reading(
     """Record one reading; a reading id recorded before is a no-op."""
     batch = RecordKPIReadings(
         cmd.kpi_id,
-        [ReadingInput(cmd.value, cmd.observed_at, cmd.source, cmd.reading_id)],
+        [ReadingInput(cmd.value, cmd.observed_at, cmd.source, cmd.reading_id, cmd.run_id)],
         cmd.expected_version,
     )
     try:
@@ -223,7 +228,8 @@ async def record_kpi_readings(
     linked to the KPI follow the new readings through `follow`.
     """
     readings = [
-        Reading(r.reading_id or uuid4(), r.value, r.observed_at, r.source) for r in cmd.readings
+        Reading(r.reading_id or uuid4(), r.value, r.observed_at, r.source, r.run_id)
+        for r in cmd.readings
     ]
     ids = [str(r.reading_id) for r in readings]
     accepted: list[Reading] = []
@@ -233,7 +239,11 @@ async def record_kpi_readings(
         recorded = {UUID(key) for key, claim in claimed.items() if claim.stream_id == kpi.id}
         taken = {UUID(key) for key, claim in claimed.items() if claim.stream_id != kpi.id}
         accepted[:] = kpi.record_readings(
-            readings, now=now or datetime.now(UTC), recorded=recorded, taken=taken
+            readings,
+            now=now or datetime.now(UTC),
+            recorded=recorded,
+            taken=taken,
+            client=context.client,
         )
 
     def claims(kpi: KPI) -> list[Claim]:

@@ -23,6 +23,8 @@ class CommandContext:
     command_id: str
     correlation_id: str | None = None
     reason: str | None = None
+    # The client application named by the caller's token, recorded with measured values.
+    client: str | None = None
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ def command_context(info: Info[Context, None], given: CommandInput) -> CommandCo
         command_id=given.command_id or str(uuid4()),
         correlation_id=info.context.request_id,
         reason=given.reason,
+        client=caller.client_id,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -71,6 +72,15 @@ class CheckInKeyResultInput(KeyResultChangeInput):
     value: Decimal
     confidence: Confidence
     note: str = ""
+    observed_at: datetime | None = strawberry.field(
+        default=None, description="When the value applied (with a zone); now if null."
+    )
+    source: str | None = strawberry.field(
+        default=None, description="The system (integration) it came from, if not a person."
+    )
+    run_id: str | None = strawberry.field(
+        default=None, description="The integration run that sent it (e.g. a sync job id)."
+    )
 
 
 @strawberry.type
@@ -191,6 +201,9 @@ class KeyResultMutations:
             value=input.value,
             confidence=input.confidence,
             note=input.note,
+            observed_at=input.observed_at,
+            source=input.source,
+            run_id=input.run_id,
             expected_version=input.expected_version,
         )
         return await answer(

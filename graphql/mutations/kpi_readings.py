@@ -33,14 +33,21 @@ from okrledger.services import kpis
 class KpiReadingInput:
     value: Decimal
     observed_at: datetime = strawberry.field(description="When it was observed (with a zone).")
-    source: str | None = strawberry.field(default=None, description="The system it came from.")
+    source: str | None = strawberry.field(
+        default=None, description="The system (integration) it came from."
+    )
     reading_id: UUID | None = strawberry.field(
         default=None,
         description="Your id for the reading: sending it again records nothing twice.",
     )
+    run_id: str | None = strawberry.field(
+        default=None, description="The integration run that sent it (e.g. a sync job id)."
+    )
 
     def command(self) -> kpis.ReadingInput:
-        return kpis.ReadingInput(self.value, self.observed_at, self.source, self.reading_id)
+        return kpis.ReadingInput(
+            self.value, self.observed_at, self.source, self.reading_id, self.run_id
+        )
 
 
 @strawberry.input
@@ -144,6 +151,7 @@ class KpiReadingMutations:
             source=reading.source,
             reading_id=reading.reading_id,
             expected_version=input.expected_version,
+            run_id=reading.run_id,
         )
         run = kpis.record_kpi_reading(
             cmd, command_context(info, input), handler(info), follow=info.context.follow_readings

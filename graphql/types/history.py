@@ -25,7 +25,8 @@ class FieldChange:
     from_: str | None = strawberry.field(name="from", description="Null when it was unset.")
     to: str | None = strawberry.field(description="Null when it was cleared.")
     goalpost_moved: bool = strawberry.field(
-        description="A start or target changed after the cycle began."
+        description="A key result's start or target changed after its cycle began, or a "
+        "KPI's target or bands after its first reading."
     )
 
     @classmethod
@@ -52,6 +53,17 @@ class ChangeEntry:
     reason: str | None = strawberry.field(description="Why, as given with the command.")
     summary: str = strawberry.field(description="The change in a sentence.")
     changes: list[FieldChange]
+    observed_at: datetime | None = strawberry.field(
+        description="For a check-in or a KPI-driven value: when the value applied "
+        "(recordedAt is when it was recorded); null for other changes."
+    )
+    source: str | None = strawberry.field(
+        description="For a check-in: the system (integration) it came from, if any."
+    )
+    run_id: str | None = strawberry.field(description="The integration run that sent it.")
+    client: str | None = strawberry.field(
+        description="The client application the caller's token named (client_id)."
+    )
 
     @classmethod
     def of(cls, view: ChangeEntryView) -> Self:
@@ -68,4 +80,8 @@ class ChangeEntry:
             reason=view.reason,
             summary=view.summary,
             changes=[FieldChange.of(c) for c in view.changes],
+            observed_at=view.provenance.observed_at,
+            source=view.provenance.source,
+            run_id=view.provenance.run_id,
+            client=view.provenance.client,
         )

@@ -49,9 +49,16 @@ class KpiReading:
         description="As corrected (read as known at a moment: as it was known then)."
     )
     original_value: Decimal = strawberry.field(description="As first recorded.")
-    observed_at: datetime
-    recorded_at: datetime
-    source: str | None = strawberry.field(description="The system it came from.")
+    observed_at: datetime = strawberry.field(description="When the value applied.")
+    recorded_at: datetime = strawberry.field(description="When it entered the log.")
+    source: str | None = strawberry.field(description="The system (integration) it came from.")
+    recorded_by: str | None = strawberry.field(
+        description="Who recorded it: the subject of the caller's token."
+    )
+    run_id: str | None = strawberry.field(description="The integration run that sent it.")
+    client: str | None = strawberry.field(
+        description="The client application the caller's token named (client_id)."
+    )
     corrected_at: datetime | None = strawberry.field(
         description="When it was last corrected; null if its value is the original."
     )
@@ -68,6 +75,9 @@ class KpiReading:
             observed_at=view.observed_at,
             recorded_at=view.recorded_at,
             source=view.source,
+            recorded_by=view.recorded_by,
+            run_id=view.run_id,
+            client=view.client,
             corrected_at=view.corrected_at,
             correction_count=view.corrections,
             kpi_id=kpi_id,

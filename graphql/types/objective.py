@@ -24,6 +24,8 @@ from okrledger.graphql.queries.history import stream_history
 from okrledger.graphql.types.cycle import Cycle
 from okrledger.graphql.types.history import ChangeEntry, HistoryOrder
 from okrledger.graphql.types.pages import Connection
+from okrledger.graphql.types.progress_explanation import ProgressExplanationView
+from okrledger.projections import progress_explanation
 from okrledger.projections.okr_queries import KeyResultView, ObjectiveView, OkrTreeView
 from okrledger.projections.pages import AsOf
 
@@ -127,6 +129,18 @@ class Objective:
     ) -> Connection[ChangeEntry]:
         return await stream_history(info, self.id, first=first, after=after, order=order)
 
+    @strawberry.field(
+        description="How progress and rolledUpProgress come about: the formula, each key "
+        "result's weight, share, progress and contribution (with the KPI reading that set a "
+        "linked one), and each child's share; as of the same moment as this objective."
+    )
+    async def progress_explanation(self, info: Info[Context, None]) -> ProgressExplanationView:
+        view = self.graph.view(self.id)
+        assert view is not None, "an objective is in its tree"
+        async with info.context.read() as rows:
+            explained = await progress_explanation.explain(rows, self.graph.tree, view)
+        return ProgressExplanationView.of(explained)
+
 
 class OkrGraph:
     """The GraphQL objects of one cycle's tree, each built once and shared."""
@@ -143,6 +157,9 @@ class OkrGraph:
 
     def roots(self) -> list[Objective]:
         return [self._build(o) for o in self.tree.roots()]
+
+    def view(self, objective_id: UUID) -> ObjectiveView | None:
+        return self._views.get(objective_id)
 
     def objective(self, objective_id: UUID) -> Objective | None:
         view = self._views.get(objective_id)

@@ -132,7 +132,9 @@ async def test_a_subscription_keeps_only_the_types_asked_for(
         await acknowledged(connection)
         await subscribe(connection, types=["kpi.target.set.v1"])
         await record_reading(editor, kpi["id"], "1")
-        await editor.mutate("setKpiTarget", {"kpiId": kpi["id"], "target": "9"}, "")
+        await editor.mutate(
+            "setKpiTarget", {"kpiId": kpi["id"], "target": "9", "reason": "New plan"}, ""
+        )
         [target_set] = await events(connection, 1)
 
     assert target_set["type"] == "kpi.target.set.v1"

@@ -114,7 +114,9 @@ async def test_setting_bands_judges_the_latest_reading_at_once(editor: Api) -> N
     await record_reading(editor, kpi["id"], "2")
 
     result = await editor.mutate(
-        "setKpiBands", {"kpiId": kpi["id"], "bands": {"green": "5", "yellow": "3"}}, KPI
+        "setKpiBands",
+        {"kpiId": kpi["id"], "bands": {"green": "5", "yellow": "3"}, "reason": "Stricter"},
+        KPI,
     )
 
     assert result["__typename"] == "SetKpiBandsPayload"

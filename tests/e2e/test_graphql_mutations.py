@@ -188,7 +188,12 @@ async def test_revise_key_result_changes_its_target(editor: Api) -> None:
 
     result = await editor.mutate(
         "reviseKeyResult",
-        {"objectiveId": objective["id"], "keyResultId": key_result["id"], "target": "50"},
+        {
+            "objectiveId": objective["id"],
+            "keyResultId": key_result["id"],
+            "target": "50",
+            "reason": "Stretch further",
+        },
         OBJECTIVE,
     )
 

@@ -45,7 +45,7 @@ async def test_goalpost_changes_list_every_moved_start_or_target_in_the_cycle(
     moved = await revise_target(editor, objective["id"], key_result["id"], "38", "market fell")
     elsewhere = await set_objective(editor)  # another cycle
     other_kr = await add_key_result(editor, elsewhere["id"])
-    await revise_target(editor, elsewhere["id"], other_kr["id"], "50")
+    await revise_target(editor, elsewhere["id"], other_kr["id"], "50", "new plan")
 
     data = await read(auditor, GOALPOSTS, cycle=cycle["id"])
 

@@ -7,7 +7,7 @@ import csv
 import os
 import sys
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from subprocess import PIPE
@@ -15,7 +15,7 @@ from subprocess import PIPE
 import orjson
 import pytest
 
-from okrledger.domain.objective import MetricKind
+from okrledger.domain.objective import Confidence, MetricKind, Objective
 from okrledger.infra.db import Database
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.projector import InlineProjections
@@ -134,6 +134,43 @@ async def test_the_log_as_json_lines_has_one_entry_per_line_with_its_changes(
         }
     ]
     assert entries[-1]["reason"] == AWKWARD
+
+
+async def test_an_exported_check_in_names_its_source_run_and_when_its_value_applied(
+    handler: Handler, owner_dsn: str, tenant: str, tmp_path: Path
+) -> None:
+    objective = await a_story(handler, tenant)
+    [kr] = (await handler.get(tenant, Objective, objective)).key_results
+    observed = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    check_in = key_results.CheckInKeyResult(
+        objective,
+        kr,
+        Decimal(36),
+        Confidence.ON_TRACK,
+        observed_at=observed,
+        source="survey-sync",
+        run_id="run-7",
+    )
+    await key_results.check_in_key_result(check_in, ctx(tenant, "bot"), handler)
+
+    await export(owner_dsn, tenant, tmp_path / "log.jsonl", "--format", "jsonl")
+    await export(owner_dsn, tenant, tmp_path / "log.csv", "--format", "csv")
+
+    checked = jsonl(tmp_path / "log.jsonl")[-1]
+    assert (checked["actor"], checked["source"], checked["runId"]) == (
+        "bot",
+        "survey-sync",
+        "run-7",
+    )
+    assert checked["observedAt"] == observed.isoformat()
+    with (tmp_path / "log.csv").open(newline="") as file:
+        header, *rows = list(csv.reader(file))
+    row = dict(zip(header, rows[-1], strict=True))
+    assert (row["source"], row["runId"], row["observedAt"]) == (
+        "survey-sync",
+        "run-7",
+        observed.isoformat(),
+    )
 
 
 async def test_the_export_keeps_only_entries_matching_every_filter_given(

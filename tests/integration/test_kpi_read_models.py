@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -229,7 +230,9 @@ async def test_a_kpi_as_of_a_position_or_time_shows_the_definition_then(
         commands.ReviseKPI(kpi_id, name="Checkout conversion"), ctx(tenant), handler
     )
     await commands.set_kpi_bands(
-        commands.SetKPIBands(kpi_id, BandsInput(Decimal(5), Decimal(4))), ctx(tenant), handler
+        commands.SetKPIBands(kpi_id, BandsInput(Decimal(5), Decimal(4))),
+        replace(ctx(tenant), reason="Stricter"),
+        handler,
     )
     await correct(handler, tenant, kpi_id, first, "4.5")
 

@@ -422,7 +422,7 @@ def test_checking_in_records_value_confidence_and_note() -> None:
     kr = add_number(objective)
 
     objective.check_in_key_result(
-        key_result_id=kr, value="4.5", confidence=Confidence.AT_RISK, note=" Slow week "
+        key_result_id=kr, value="4.5", confidence=Confidence.AT_RISK, note=" Slow week ", now=T0
     )
 
     assert payload(objective.pending_events[-1]) == {
@@ -430,6 +430,10 @@ def test_checking_in_records_value_confidence_and_note() -> None:
         "value": Decimal("4.5"),
         "confidence": Confidence.AT_RISK,
         "note": "Slow week",
+        "observed_at": T0,
+        "source": None,
+        "run_id": None,
+        "client": None,
     }
     state = objective.key_results[kr]
     assert (state.current, state.confidence, state.note) == (

@@ -159,7 +159,7 @@ def test_new_bands_rejudge_the_latest_reading() -> None:
     kpi.record_readings([reading(50)], now=NOW)
     kpi.collect_events()
 
-    kpi.set_bands(Bands.checked(55, 70, LOWER))
+    kpi.set_bands(Bands.checked(55, 70, LOWER), reason="Tighter service level")
 
     assert names(kpi) == ["KPIBandsSet", "KPIHealthChanged"]
     assert kpi.health is Health.GREEN
