@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            observability.close()
+            await observability.close()
             await runtime.close()
             await http.aclose()
             log.info("okrledger stopped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -66,9 +67,10 @@ class Observability:
         if self.tracing is not None:
             runtime.database.trace = self.tracing.span
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self.runtime = None
         if self.tracing is not None:
-            self.tracing.close()
+            # Exporting what is buffered blocks on the receiver: not on the event loop.
+            await asyncio.to_thread(self.tracing.close)
         if self.metrics is not None:
             self.metrics.close()
