@@ -19,6 +19,7 @@ from okrledger.infra.cli_common import ConfigFile, DataDir, owner_database, sett
 from okrledger.infra.cli_projections import projections_app
 from okrledger.infra.demo import DemoReport, seed_demo
 from okrledger.infra.logging import configure_logging
+from okrledger.infra.metrics_processes import shared_metrics
 from okrledger.infra.migrations.runner import migrate as apply_migrations
 from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
@@ -50,7 +51,7 @@ def serve(
     settings = settings_for(data_dir, config)
     configure_logging(settings.log_level)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with owner_database(settings, share=False) as dsn:
+    with owner_database(settings, share=False) as dsn, shared_metrics(workers):
         # Worker processes read their settings from the environment.
         os.environ["DATABASE_URL"] = dsn
         os.environ["OKRLEDGER_DATA_DIR"] = str(settings.data_dir)

@@ -3,7 +3,7 @@
 Labels are bounded: no tenant ids, GraphQL operation names capped (see `OperationNames`),
 event types from the public contract. With several server processes (`serve --workers N`)
 a scrape reaches any one of them, so counters go through prometheus-client's multiprocess
-mode (PROMETHEUS_MULTIPROC_DIR, set by `serve`) and each scrape sums every process's files.
+mode (see metrics_processes.py) and each scrape sums every process's files.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from prometheus_client.registry import Collector
 
 from okrledger.graphql.observe import Operation
+from okrledger.infra.metrics_processes import MULTIPROCESS_DIR
 from okrledger.infra.outbox import PUBLIC_BY_EVENT_TYPE
 
-MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

@@ -13,7 +13,7 @@ from okrledger.graphql.observe import OperationObserver
 from okrledger.infra.bootstrap import Runtime, live_projections
 from okrledger.infra.kpi_links import POLICY
 from okrledger.infra.metrics import Metrics
-from okrledger.infra.metrics_http import MetricsMiddleware
+from okrledger.infra.metrics_http import MetricsMiddleware, pool_use
 from okrledger.infra.settings import Settings
 from okrledger.infra.tracing import Tracing, start_tracing
 
@@ -64,6 +64,8 @@ class Observability:
         self.runtime = runtime
         if self.metrics is not None:
             runtime.store.add_observer(self.metrics.appended)
+            # Reported from the start, so every worker counts before it answers anything.
+            self.metrics.pools({name: pool_use(pool) for name, pool in self.pools().items()})
         if self.tracing is not None:
             runtime.database.trace = self.tracing.span
 
