@@ -92,6 +92,22 @@ async def test_an_unnamed_operation_is_timed_as_anonymous(client: ApiClient, ten
     assert value(after, count, **labels) == value(before, count, **labels) + 1
 
 
+async def test_an_operation_answered_with_errors_counts_as_one_with_errors(
+    client: ApiClient,
+) -> None:
+    labels = {"operation": "MeWithoutTokenForMetrics", "type": "query"}
+    errors = "okrledger_graphql_operation_errors_total"
+    before = await scrape(client)
+
+    response = await client.post(
+        "/graphql", json={"query": "query MeWithoutTokenForMetrics { me { subject } }"}
+    )
+
+    after = await scrape(client)
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert value(after, errors, **labels) == value(before, errors, **labels) + 1
+
+
 async def test_responses_are_counted_by_endpoint_and_status(client: ApiClient) -> None:
     refused = {"method": "POST", "endpoint": "/graphql", "status": "401"}
     name = "okrledger_http_requests_total"

@@ -13,9 +13,11 @@ from okrledger.infra.settings import CONFIG_FILE_VARIABLE
 
 @pytest.fixture(autouse=True)
 def no_config_afterwards(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`--config` sets OKRLEDGER_CONFIG for worker processes; undo it after each test."""
-    monkeypatch.delenv(CONFIG_FILE_VARIABLE, raising=False)
-    monkeypatch.delenv("OKRLEDGER_PORT", raising=False)
+    """`--config` sets OKRLEDGER_CONFIG for worker processes; undo it after each test.
+    (Set first, so that monkeypatch records it as absent before and removes it after.)"""
+    for name in (CONFIG_FILE_VARIABLE, "OKRLEDGER_PORT"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 def serve_with(config: Path) -> tuple[int, str]:
