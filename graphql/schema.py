@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import version
 
 import strawberry
@@ -17,6 +18,7 @@ from okrledger.graphql.mutations.kpis import KpiMutations
 from okrledger.graphql.mutations.objectives import ObjectiveMutations
 from okrledger.graphql.mutations.okr_policy import OkrPolicyMutations
 from okrledger.graphql.mutations.webhooks import WebhookMutations
+from okrledger.graphql.observe import OperationObserver, observe_operations
 from okrledger.graphql.queries.audit import AuditQueries
 from okrledger.graphql.queries.events import EventQueries
 from okrledger.graphql.queries.history import HistoryQueries
@@ -58,14 +60,20 @@ class Mutation(
     pass
 
 
-def build_schema(limits: Limits | None = None) -> strawberry.Schema:
-    """The schema with the production limits and error masking installed."""
+def build_schema(
+    limits: Limits | None = None, observers: Sequence[OperationObserver] = ()
+) -> strawberry.Schema:
+    """The schema with the production limits and error masking installed; `observers`
+    (metrics, traces) see every operation, validation included."""
+    extensions = schema_extensions(limits or Limits())
+    if observers:
+        extensions.insert(0, observe_operations(observers))
     return ObservedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=ERROR_TYPES,
-        extensions=schema_extensions(limits or Limits()),
+        extensions=extensions,
     )
 
 

@@ -30,6 +30,7 @@ from okrledger.infra.auth import (
 )
 from okrledger.infra.bootstrap import Runtime, start_runtime, start_webhook_delivery
 from okrledger.infra.migrations.runner import pending_on
+from okrledger.infra.observability import Observability
 from okrledger.infra.rate_limit import MutationLimits, RateLimitMiddleware
 from okrledger.infra.settings import Settings
 from okrledger.infra.tokens import InvalidToken, TokenVerifier
@@ -82,16 +83,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     chosen = settings or Settings()
     http = httpx.AsyncClient(timeout=5)
     auth = build_auth(chosen, http)
+    observability = Observability.of(chosen)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await start_runtime(chosen)
         await start_webhook_delivery(runtime)
         app.state.runtime = runtime
+        observability.started(runtime)
         log.info("okrledger ready", extra={"development_issuer": bool(auth.development_issuer)})
         try:
             yield
         finally:
+            await observability.close()
             await runtime.close()
             await http.aclose()
             log.info("okrledger stopped")
@@ -107,13 +111,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_body_bytes=chosen.max_request_bytes,
     )
     graphql = GraphQLApp(
-        build_schema(limits),
+        build_schema(limits, observability.observers),
         backend=backend,
         authenticate=websocket_authenticator(auth.verifier),
         development=chosen.development,
         limits=limits,
     )
-    middleware = []
+    middleware = observability.middleware(chosen)
     if chosen.cors_origins:
         middleware.append(
             Middleware(

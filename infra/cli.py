@@ -15,10 +15,11 @@ import uvicorn
 from okrledger.infra.auth import DevelopmentIssuerDisabled, development_issuer
 from okrledger.infra.bootstrap import start_runtime
 from okrledger.infra.cli_audit import audit_app
-from okrledger.infra.cli_common import DataDir, owner_database, settings_for
+from okrledger.infra.cli_common import ConfigFile, DataDir, owner_database, settings_for
 from okrledger.infra.cli_projections import projections_app
 from okrledger.infra.demo import DemoReport, seed_demo
 from okrledger.infra.logging import configure_logging
+from okrledger.infra.metrics_processes import shared_metrics
 from okrledger.infra.migrations.runner import migrate as apply_migrations
 from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
@@ -44,12 +45,13 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     demo: Annotated[bool, typer.Option(help="Seed the demo tenant first (idempotent).")] = False,
     data_dir: DataDir = None,
+    config: ConfigFile = None,
 ) -> None:
     """Serve the API; an embedded PostgreSQL unless DATABASE_URL is set. Stops on SIGINT/SIGTERM."""
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, config)
     configure_logging(settings.log_level)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with owner_database(settings, share=False) as dsn:
+    with owner_database(settings, share=False) as dsn, shared_metrics(workers):
         # Worker processes read their settings from the environment.
         os.environ["DATABASE_URL"] = dsn
         os.environ["OKRLEDGER_DATA_DIR"] = str(settings.data_dir)

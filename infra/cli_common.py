@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from okrledger.infra.embedded_pg import DataDirectoryInUse, EmbeddedPostgres, running_server_dsn
-from okrledger.infra.settings import Settings
+from okrledger.infra.settings import CONFIG_FILE_VARIABLE, ConfigFileError, Settings
 
 DataDir = Annotated[
     Path | None,
     typer.Option(help="Data directory (embedded PostgreSQL, dev signing key).", show_default=False),
+]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help=f"TOML configuration file (sets {CONFIG_FILE_VARIABLE}); environment variables "
+        "override it.",
+        show_default=False,
+    ),
 ]
 
 
@@ -39,8 +50,34 @@ def owner_database(settings: Settings, *, share: bool = True) -> Iterator[str]:
         yield running
 
 
-def settings_for(data_dir: Path | None) -> Settings:
-    settings = Settings()
+def settings_for(data_dir: Path | None, config: Path | None = None) -> Settings:
+    """The settings, or exit 2 saying which setting is wrong and why."""
+    if config is not None:
+        # Worker processes read their settings again, from the environment.
+        os.environ[CONFIG_FILE_VARIABLE] = str(config.resolve())
+    try:
+        settings = Settings()
+    except ConfigFileError as error:
+        typer.echo(f"okrledger: {error}", err=True)
+        raise typer.Exit(code=2) from None
+    except ValidationError as error:
+        typer.echo(f"okrledger: invalid configuration\n{describe(error)}", err=True)
+        raise typer.Exit(code=2) from None
     if data_dir is not None:
         settings.data_dir = data_dir
     return settings
+
+
+def describe(error: ValidationError) -> str:
+    """One line per wrong setting: its name, what is wrong, and the value given."""
+    source = os.environ.get(CONFIG_FILE_VARIABLE)
+    where = f"the environment or {source}" if source else "the environment"
+    lines = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"]) or "settings"
+        if problem["type"] == "extra_forbidden":
+            lines.append(f"  {name}: not a setting (in {where})")
+        else:
+            given = f" (got {problem['input']!r})" if "input" in problem else ""
+            lines.append(f"  {name}: {problem['msg']}{given}")
+    return "\n".join(lines)

@@ -8,8 +8,8 @@ Row-Level Security policies show nothing until the next unit of work sets one.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -47,6 +47,9 @@ def app_dsn(owner_dsn: str, password: str | None = None) -> str:
 
 Connection = asyncpg.Connection  # re-exported for infra modules only
 
+# Opens a trace span (name, attributes) around a transaction; set only when tracing is on.
+SpanFactory = Callable[[str, Mapping[str, str | bool | int]], AbstractContextManager[object]]
+
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Skip asyncpg's RESET ALL round trip on every release.
@@ -62,6 +65,7 @@ class Database:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self.trace: SpanFactory | None = None
 
     @classmethod
     async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 10) -> Database:
@@ -83,11 +87,20 @@ class Database:
     ) -> AsyncIterator[asyncpg.Connection]:
         """A transaction with the tenant set for Row-Level Security; commits on success."""
         check_tenant_id(tenant_id)
-        async with self.pool.acquire() as proxy:
-            connection = cast(asyncpg.Connection, proxy)
-            async with connection.transaction(readonly=readonly):
-                await set_tenant(connection, tenant_id)
-                yield connection
+        span = (
+            nullcontext()
+            if self.trace is None
+            else self.trace(
+                "db.read" if readonly else "db.write",
+                {"db.system.name": "postgresql", "okrledger.tenant_id": tenant_id},
+            )
+        )
+        with span:
+            async with self.pool.acquire() as proxy:
+                connection = cast(asyncpg.Connection, proxy)
+                async with connection.transaction(readonly=readonly):
+                    await set_tenant(connection, tenant_id)
+                    yield connection
 
     async def ping(self) -> bool:
         try:

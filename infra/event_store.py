@@ -28,6 +28,8 @@ from okrledger.services.ports import Appended, Claim, Claimed, CommandContext
 
 # Runs inside the append transaction, after the events are inserted (inline projections).
 AppendHook = Callable[[asyncpg.Connection, Sequence[RecordedEvent]], Awaitable[None]]
+# Told the stored event type names of each append once it has committed (metrics).
+AppendObserver = Callable[[Sequence[str]], None]
 
 _COLUMNS = (
     "tenant_id, stream_id, version, position, event_id, stream_type, event_type, topic,"
@@ -48,10 +50,14 @@ class PostgresEventStore:
     ) -> None:
         self._db = database
         self._hooks = list(hooks)
+        self._observers: list[AppendObserver] = []
         self.snapshot_every = snapshot_every
 
     def add_hook(self, hook: AppendHook) -> None:
         self._hooks.append(hook)
+
+    def add_observer(self, observer: AppendObserver) -> None:
+        self._observers.append(observer)
 
     async def append(
         self,
@@ -116,6 +122,8 @@ class PostgresEventStore:
             if error.constraint_name == "events_pkey":
                 raise VersionConflict(stream_id, stored[0].originator_version - 1) from None
             raise
+        for observer in self._observers:
+            observer(event_types)
         last = max(row["event_position"] for row in rows)
         new_version = stored[-1].originator_version
         return Appended(stream_id, new_version, last)

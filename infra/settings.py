@@ -1,17 +1,61 @@
-"""Configuration, from environment variables (prefix-free names, as documented in the README)."""
+"""Configuration, from environment variables (prefix-free names, as documented in the README)
+and, beneath them, an optional TOML file named by OKRLEDGER_CONFIG."""
 
 from __future__ import annotations
 
+import os
+import tomllib
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Self
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_VARIABLE = "OKRLEDGER_CONFIG"
+
+
+TRACE_EXPORTERS = frozenset({"otlp", "console", "none"})
+
+
+class ConfigFileError(ValueError):
+    """The file OKRLEDGER_CONFIG names is missing or is not TOML."""
+
+
+def config_file_source(settings_cls: type[BaseSettings], path: Path) -> TomlConfigSettingsSource:
+    if not path.is_file():
+        raise ConfigFileError(f"{CONFIG_FILE_VARIABLE}={path}: no such file")
+    try:
+        return TomlConfigSettingsSource(settings_cls, toml_file=path)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigFileError(f"{path} is not valid TOML: {error}") from None
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+    # Unknown keys (a typo in the configuration file) are errors, not silently ignored.
+    model_config = SettingsConfigDict(env_file=None, extra="forbid", populate_by_name=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the configuration file, then defaults."""
+        sources = [init_settings, env_settings, dotenv_settings, file_secret_settings]
+        config = os.environ.get(CONFIG_FILE_VARIABLE)
+        if config:
+            sources.insert(2, config_file_source(settings_cls, Path(config)))
+        return tuple(sources)
 
     database_url: str | None = Field(
         default=None,
@@ -184,9 +228,44 @@ class Settings(BaseSettings):
         "last position) rather than buffered without bound.",
     )
 
+    metrics: bool = Field(
+        default=True,
+        validation_alias="OKRLEDGER_METRICS",
+        description="Serve Prometheus metrics at /metrics on the API's port (totals only: no "
+        "tenant ids, no payloads).",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        validation_alias="OKRLEDGER_METRICS_TOKEN",
+        description="When set, /metrics answers only `Authorization: Bearer <this token>`.",
+    )
+    otel_traces_exporter: str | None = Field(
+        default=None,
+        validation_alias="OTEL_TRACES_EXPORTER",
+        description="'otlp' (OTLP over HTTP/protobuf), 'console' or 'none'; tracing is on when "
+        "this names an exporter or an OTLP endpoint is set, off otherwise.",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT",
+        description="Base URL of the OTLP/HTTP receiver; traces go to {it}/v1/traces.",
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None,
+        validation_alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        description="Full URL for traces, overriding OTEL_EXPORTER_OTLP_ENDPOINT.",
+    )
+
     graphql_max_depth: int = Field(default=12, validation_alias="OKRLEDGER_GRAPHQL_MAX_DEPTH")
     graphql_max_aliases: int = Field(default=30, validation_alias="OKRLEDGER_GRAPHQL_MAX_ALIASES")
     graphql_max_tokens: int = Field(default=5000, validation_alias="OKRLEDGER_GRAPHQL_MAX_TOKENS")
+
+    @field_validator("otel_traces_exporter")
+    @classmethod
+    def _known_exporter(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in TRACE_EXPORTERS:
+            raise ValueError(f"must be one of {', '.join(sorted(TRACE_EXPORTERS))}")
+        return None if value is None else value.strip().lower()
 
     @field_validator("cors_origins", mode="before")
     @classmethod
