@@ -56,13 +56,21 @@ async def console_api(api_settings: Settings, page_origin: str) -> AsyncIterator
 
 
 @pytest.fixture(scope="module")
-async def browser(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BrowserContext]:
+def chromium() -> Path:
+    """Debian's Chromium: Playwright's own browser download cannot be relied on."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium not installed: run make browser")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+async def browser(
+    chromium: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[BrowserContext]:
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
             tmp_path_factory.mktemp("chromium-profile"),
-            executable_path=CHROMIUM,
+            executable_path=chromium,
             headless=True,
             args=CHROMIUM_ARGS,
         )
