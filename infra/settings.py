@@ -163,7 +163,8 @@ class Settings(BaseSettings):
     development: bool = Field(
         default=False,
         validation_alias="OKRLEDGER_DEVELOPMENT",
-        description="Development mode: serves GraphiQL at /graphql. Never in production.",
+        description="Development mode: serves GraphiQL at /graphql and the console at "
+        "/dev/console. Never in production.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
