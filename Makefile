@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install serve test test-embedded test-external bench docs check lint format lock clean schema
+.PHONY: install serve test test-embedded test-external bench docs check lint format lock clean schema browser
 
 install: $(STAMP)
 
@@ -36,6 +37,18 @@ bench: install
 ## Regenerate the documents made from code (docs/events.md).
 docs: install
 	$(BIN)/python -m okrledger.infra.event_docs
+
+## Debian's Chromium for the browser test (tests/e2e/test_dev_console.py), installed with
+## apt-get when missing and run as root; Playwright's own browser download is not used.
+browser:
+	@if [ -x $(CHROMIUM) ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "no $(CHROMIUM), and not root with apt-get: the browser test will skip"; \
+	fi
 
 ## Lint, format check, types and layer contracts.
 check: install

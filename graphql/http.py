@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 from uuid import uuid4
@@ -71,12 +71,15 @@ class GraphQLApp(GraphQL[Context, None]):
         authenticate: Authenticate | None = None,
         development: bool = False,
         limits: Limits | None = None,
+        allowed_origins: Sequence[str] = (),
     ) -> None:
+        # Browsers skip CORS on WebSockets; the handshake's Origin is checked against these.
         super().__init__(
             schema,
             graphql_ide="graphiql" if development else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=allowed_origins,
         )
         self.backend = backend
         self.authenticate = authenticate

@@ -29,6 +29,7 @@ from okrledger.infra.auth import (
     verify_authorization,
 )
 from okrledger.infra.bootstrap import Runtime, start_runtime, start_webhook_delivery
+from okrledger.infra.dev_console import dev_console_routes
 from okrledger.infra.migrations.runner import pending_on
 from okrledger.infra.observability import Observability
 from okrledger.infra.rate_limit import MutationLimits, RateLimitMiddleware
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         authenticate=websocket_authenticator(auth.verifier),
         development=chosen.development,
         limits=limits,
+        allowed_origins=chosen.cors_origins,
     )
     middleware = observability.middleware(chosen)
     if chosen.cors_origins:
@@ -151,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             *issuer_routes,
+            *(dev_console_routes() if chosen.development else []),
         ],
         middleware=middleware,
         lifespan=lifespan,

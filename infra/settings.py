@@ -8,6 +8,7 @@ import tomllib
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
@@ -207,7 +208,8 @@ class Settings(BaseSettings):
     development: bool = Field(
         default=False,
         validation_alias="OKRLEDGER_DEVELOPMENT",
-        description="Development mode: serves GraphiQL at /graphql. Never in production.",
+        description="Development mode: serves GraphiQL at /graphql and the console at "
+        "/dev/console. Never in production.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -273,3 +275,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, origins: list[str]) -> list[str]:
+        # A browser's Origin never has a path; "https://okr.example.com/" would never match.
+        for origin in origins:
+            if origin != "*" and not _is_origin(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write it as scheme://host[:port], "
+                    "e.g. https://okr.example.com, with no path"
+                )
+        return origins
+
+
+def _is_origin(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    plain = not (parts.path or parts.query or parts.fragment or parts.username)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and plain
