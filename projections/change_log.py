@@ -7,13 +7,13 @@ field-level changes. This module only stores and reads those entries.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from okrledger.projections.base import Rows
+from okrledger.projections.base import ApplyRun, Item, Rows, apply_in_runs
 from okrledger.projections.recorded import RecordedEvent
 
 
@@ -33,45 +33,76 @@ class Description:
 
 # Describes one event; may read the read models as of the position before it.
 Describer = Callable[[Rows, RecordedEvent, Any], Awaitable[Description]]
+# Describes a run of consecutive events (as its describers would, one by one), reading once.
+RunDescriber = Callable[[Rows, Sequence[Item]], Awaitable[list[Description]]]
+
+_INSERT = """
+INSERT INTO change_log (tenant_id, position, stream_id, stream_type, version, event_type,
+                        actor, recorded_at, command_id, correlation_id, reason, summary, changes)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
+ON CONFLICT DO NOTHING
+"""
 
 
 class ChangeLog:
     name = "change_log"
 
-    def __init__(self, describers: Mapping[str, Describer]) -> None:
+    def __init__(
+        self,
+        describers: Mapping[str, Describer],
+        run_describers: Mapping[str, RunDescriber] | None = None,
+    ) -> None:
         self.describers = dict(describers)
         self.handles = frozenset(self.describers)
         self.tables: tuple[str, ...] = ("change_log",)
+        runs: dict[RunDescriber, ApplyRun] = {}
+        for describe in (run_describers or {}).values():
+            runs.setdefault(describe, _entries_of(describe))
+        self._runs = {t: runs[d] for t, d in (run_describers or {}).items() if t in self.handles}
 
     async def apply(self, rows: Rows, record: RecordedEvent, event: Any) -> None:
         description = await self.describers[record.event_type](rows, record, event)
-        await rows.execute(
-            """INSERT INTO change_log (tenant_id, position, stream_id, stream_type, version,
-                   event_type, actor, recorded_at, command_id, correlation_id, reason,
-                   summary, changes)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
-               ON CONFLICT DO NOTHING""",
-            record.tenant_id,
-            record.position,
-            record.stream_id,
-            record.stream_type,
-            record.version,
-            record.event_type,
-            record.actor,
-            record.recorded_at,
-            record.command_id,
-            record.correlation_id,
-            record.reason,
-            description.summary,
-            orjson.dumps(
-                [
-                    {
-                        "field": c.field,
-                        "from": c.before,
-                        "to": c.after,
-                        "goalpostMoved": c.goalpost_moved,
-                    }
-                    for c in description.changes
-                ]
-            ).decode(),
-        )
+        await rows.execute(_INSERT, *_entry(record, description))
+
+    async def apply_many(self, rows: Rows, items: Sequence[Item]) -> None:
+        await apply_in_runs(rows, items, self.apply, self._runs)
+
+
+def _entries_of(describe: RunDescriber) -> ApplyRun:
+    async def apply(rows: Rows, items: Sequence[Item]) -> None:
+        descriptions = await describe(rows, items)
+        entries = [
+            _entry(record, description)
+            for (record, _), description in zip(items, descriptions, strict=True)
+        ]
+        await rows.executemany(_INSERT, entries)
+
+    return apply
+
+
+def _entry(record: RecordedEvent, description: Description) -> tuple[Any, ...]:
+    return (
+        record.tenant_id,
+        record.position,
+        record.stream_id,
+        record.stream_type,
+        record.version,
+        record.event_type,
+        record.actor,
+        record.recorded_at,
+        record.command_id,
+        record.correlation_id,
+        record.reason,
+        description.summary,
+        orjson.dumps(
+            [
+                {
+                    "field": c.field,
+                    "from": c.before,
+                    "to": c.after,
+                    "goalpostMoved": c.goalpost_moved,
+                }
+                for c in description.changes
+            ]
+        ).decode(),
+    )
