@@ -43,6 +43,18 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
 ON CONFLICT DO NOTHING
 """
 
+_INSERT_MANY = """
+INSERT INTO change_log (tenant_id, position, stream_id, stream_type, version, event_type,
+                        actor, recorded_at, command_id, correlation_id, reason, summary, changes)
+SELECT e.tenant_id, e.position, e.stream_id, e.stream_type, e.version, e.event_type, e.actor,
+       e.recorded_at, e.command_id, e.correlation_id, e.reason, e.summary, e.changes::jsonb
+FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[],
+            $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+     AS e(tenant_id, position, stream_id, stream_type, version, event_type, actor, recorded_at,
+          command_id, correlation_id, reason, summary, changes)
+ON CONFLICT DO NOTHING
+"""
+
 
 class ChangeLog:
     name = "change_log"
@@ -75,7 +87,7 @@ def _entries_of(describe: RunDescriber) -> ApplyRun:
             _entry(record, description)
             for (record, _), description in zip(items, descriptions, strict=True)
         ]
-        await rows.executemany(_INSERT, entries)
+        await rows.execute(_INSERT_MANY, *(list(column) for column in zip(*entries, strict=True)))
 
     return apply
 
