@@ -67,6 +67,7 @@ class PostgresEventStore:
         AlreadyClaimed when a unique key is taken. A command id seen before
         returns that command's first outcome and appends nothing.
         """
+        check_tenant_id(context.tenant_id)
         if not events:
             raise ValueError("nothing to append")
         stream_id = events[0].originator_id
@@ -95,10 +96,12 @@ class PostgresEventStore:
         try:
             # With nothing else to write, the append is one statement in its own transaction.
             if not (claims or snapshot or self._hooks):
-                async with self._db.pool.acquire() as connection:
-                    rows = await connection.fetch(_APPEND, *arguments)
+                async with self._db.pool.acquire() as single:
+                    rows = await single.fetch(_APPEND, *arguments)
             else:
-                async with self._db.transaction(context.tenant_id) as connection:
+                # append_events sets the tenant for the transaction itself, first thing.
+                async with self._db.pool.acquire() as proxy, proxy.transaction():
+                    connection = cast(asyncpg.Connection, proxy)
                     rows = await connection.fetch(_APPEND, *arguments)
                     if claims:
                         await _insert_claims(connection, context.tenant_id, stream_id, claims)
