@@ -1,4 +1,4 @@
-"""What a projection is: a named set of tables kept from events, one event at a time.
+"""What a projection is: a named set of tables kept from events, in log order.
 
 A projection's `apply` runs inline, inside the transaction that appends the
 event (so a command's caller reads its own write), and in the catch-up runner

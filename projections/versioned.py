@@ -149,10 +149,9 @@ class Pending:
                     "valid_to_time": record.recorded_at,
                 }
             )
-        new = {k: v for k, v in old.items() if k not in _VALIDITY}
-        new.update(changes)
         row = {
-            **new,
+            **old,
+            **changes,
             "valid_from_position": record.position,
             "valid_to_position": None,
             "valid_from_time": record.recorded_at,
