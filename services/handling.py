@@ -1,10 +1,11 @@
 """Running one command against one aggregate: load, decide, append.
 
 Idempotency: a command id seen before returns its first outcome and changes
-nothing; the check rides on the stream's load (an update) or on the append
-itself (a creation), so it costs no round trip of its own. Concurrency:
-without an expected version a conflict is retried a few times on a fresh
-load; with one, the conflict is the caller's answer.
+nothing. An update checks in the same round trip as its stream's load; a
+creation, which loads nothing, asks first (and the append catches a concurrent
+retry either way). Concurrency: without an expected version a conflict is
+retried a few times on a fresh load; with one, the conflict is the caller's
+answer.
 """
 
 from __future__ import annotations
@@ -60,11 +61,10 @@ class Handler:
         *,
         claims: Sequence[Claim] = (),
     ) -> Outcome[A]:
-        """Append a new aggregate's creation events (and claim its unique keys).
-
-        A command id seen before is found by the append itself, which then answers
-        with that command's first outcome and writes nothing.
-        """
+        """Append a new aggregate's creation events (and claim its unique keys)."""
+        seen = await self.store.outcome(context.tenant_id, context.command_id)
+        if seen is not None:
+            return await self._replayed(context, kind, seen)
         aggregate = build()
         appended = await self.store.append(context, aggregate.collect_events(), claims=claims)
         return await self._settle(context, kind, aggregate, appended)
