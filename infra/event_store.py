@@ -24,7 +24,7 @@ from okrledger.infra.codec import mapper
 from okrledger.infra.db import Database, check_tenant_id
 from okrledger.projections.recorded import RecordedEvent
 from okrledger.services.errors import AlreadyClaimed, VersionConflict
-from okrledger.services.ports import Appended, Claim, Claimed, CommandContext
+from okrledger.services.ports import Appended, Claim, Claimed, CommandContext, Loaded
 
 # Runs inside the append transaction, after the events are inserted (inline projections).
 AppendHook = Callable[[asyncpg.Connection, Sequence[RecordedEvent]], Awaitable[None]]
@@ -73,6 +73,7 @@ class PostgresEventStore:
         AlreadyClaimed when a unique key is taken. A command id seen before
         returns that command's first outcome and appends nothing.
         """
+        check_tenant_id(context.tenant_id)
         if not events:
             raise ValueError("nothing to append")
         stream_id = events[0].originator_id
@@ -101,10 +102,12 @@ class PostgresEventStore:
         try:
             # With nothing else to write, the append is one statement in its own transaction.
             if not (claims or snapshot or self._hooks):
-                async with self._db.pool.acquire() as connection:
-                    rows = await connection.fetch(_APPEND, *arguments)
+                async with self._db.pool.acquire() as single:
+                    rows = await single.fetch(_APPEND, *arguments)
             else:
-                async with self._db.transaction(context.tenant_id) as connection:
+                # append_events sets the tenant for the transaction itself, first thing.
+                async with self._db.pool.acquire() as proxy, proxy.transaction():
+                    connection = cast(asyncpg.Connection, proxy)
                     rows = await connection.fetch(_APPEND, *arguments)
                     if claims:
                         await _insert_claims(connection, context.tenant_id, stream_id, claims)
@@ -151,6 +154,28 @@ class PostgresEventStore:
         if row is None:
             return None
         return Appended(row["stream_id"], row["version"], row["event_position"], duplicate=True)
+
+    async def load_for_command(self, tenant_id: str, stream_id: UUID, command_id: str) -> Loaded:
+        """The aggregate as `load` gives it, in the same round trip as the idempotency check:
+        a command id seen before gets its first outcome instead."""
+        check_tenant_id(tenant_id)
+        async with self._db.pool.acquire() as connection:
+            rows = await connection.fetch(
+                """SELECT kind, stream_id, version, event_position, topic, payload
+                   FROM load_stream_for_command($1, $2, $3)""",
+                tenant_id,
+                stream_id,
+                command_id,
+            )
+        if rows and rows[0]["kind"] == "outcome":
+            row = rows[0]
+            seen = Appended(row["stream_id"], row["version"], row["event_position"], duplicate=True)
+            return Loaded(None, seen)
+        aggregate: Any = None
+        for row in rows:
+            domain_object = _to_domain(stream_id, row)
+            aggregate = domain_object.mutate(None if row["kind"] == "snapshot" else aggregate)
+        return Loaded(cast(Aggregate | None, aggregate), None)
 
     async def load(
         self,

@@ -1,8 +1,9 @@
 """Runs projections: inline in the append transaction, and catching up from the log.
 
-Both paths call the same `Projection.apply` and record the position reached
-in the same transaction as the rows, so a projection applies each event
-exactly once however often a runner crashes and restarts.
+Both paths call the same `project` (each projection's `apply`, or its `apply_many`
+for the events of an append or a page of the log) and record the position reached
+in the same transaction as the rows, so a projection applies each event exactly once
+however often a runner crashes and restarts.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncpg
 
 from okrledger.infra.codec import decode
 from okrledger.infra.db import Database
-from okrledger.projections.base import Projection
+from okrledger.projections.base import BatchProjection, Item, Projection
 from okrledger.projections.recorded import RecordedEvent
 
 _ADVANCE = """
@@ -33,15 +34,34 @@ async def apply_records(
     """Apply records (in position order) to every projection and advance their positions."""
     if not records:
         return
+    await project(connection, projections, records)
+    await advance(connection, records[0].tenant_id, projections, records[-1].position)
+
+
+async def project(
+    connection: asyncpg.Connection,
+    projections: Sequence[Projection],
+    records: Sequence[RecordedEvent],
+) -> None:
+    """Apply records (in position order) to each projection in turn, the events it handles
+    all at once when it can (a projection reads only its own tables and, through versioned
+    rows as of a position, those of the projections before it)."""
     decoded: dict[int, Any] = {}
     for projection in projections:
+        items: list[Item] = []
         for record in records:
             if record.event_type not in projection.handles:
                 continue
             if record.position not in decoded:
                 decoded[record.position] = decode(record)
-            await projection.apply(connection, record, decoded[record.position])
-    await advance(connection, records[0].tenant_id, projections, records[-1].position)
+            items.append((record, decoded[record.position]))
+        if not items:
+            continue
+        if isinstance(projection, BatchProjection):
+            await projection.apply_many(connection, items)
+        else:
+            for record, event in items:
+                await projection.apply(connection, record, event)
 
 
 async def advance(

@@ -17,13 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 
-from okrledger.infra.codec import decode
 from okrledger.infra.db import check_tenant_id, set_tenant
-from okrledger.infra.projector import advance
+from okrledger.infra.projector import advance, project
 from okrledger.projections.base import Projection
 from okrledger.projections.recorded import RecordedEvent
 
@@ -203,13 +201,7 @@ async def _apply(
     records: Sequence[RecordedEvent],
 ) -> None:
     await set_tenant(connection, records[0].tenant_id)
-    decoded: dict[int, Any] = {}
-    for record in records:
-        for projection in projections:
-            if record.event_type in projection.handles:
-                if record.position not in decoded:
-                    decoded[record.position] = decode(record)
-                await projection.apply(connection, record, decoded[record.position])
+    await project(connection, projections, records)
 
 
 async def _swap(

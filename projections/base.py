@@ -1,14 +1,18 @@
-"""What a projection is: a named set of tables kept from events, one event at a time.
+"""What a projection is: a named set of tables kept from events, in log order.
 
 A projection's `apply` runs inline, inside the transaction that appends the
 event (so a command's caller reads its own write), and in the catch-up runner
-that rebuilds it from the log; both call exactly this code.
+that rebuilds it from the log; both call exactly this code. A projection that
+can also apply a run of events with set-based SQL (`BatchProjection`) gets the
+events of an append, or a page of a rebuild, at once; the result must be the
+same rows as applying them one at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+import itertools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from okrledger.projections.recorded import RecordedEvent
 
@@ -35,3 +39,28 @@ class Projection(Protocol):
     tables: tuple[str, ...]
 
     async def apply(self, rows: Rows, record: RecordedEvent, event: Any) -> None: ...
+
+
+# An event as a projection receives it: the record and its decoded domain event.
+Item = tuple[RecordedEvent, Any]
+ApplyOne = Callable[["Rows", RecordedEvent, Any], Awaitable[None]]
+# Applies a run of consecutive events (in position order) as if one at a time.
+ApplyRun = Callable[["Rows", Sequence[Item]], Awaitable[None]]
+
+
+@runtime_checkable
+class BatchProjection(Projection, Protocol):
+    async def apply_many(self, rows: Rows, items: Sequence[Item]) -> None: ...
+
+
+async def apply_in_runs(
+    rows: Rows, items: Sequence[Item], one: ApplyOne, runs: Mapping[str, ApplyRun]
+) -> None:
+    """Apply `items` in order: consecutive events that share a run function go to it together,
+    the others to `one`, one at a time."""
+    for run, group in itertools.groupby(items, key=lambda item: runs.get(item[0].event_type)):
+        if run is not None:
+            await run(rows, list(group))
+        else:
+            for record, event in group:
+                await one(rows, record, event)

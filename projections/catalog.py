@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from okrledger.projections.base import Projection
-from okrledger.projections.change_log import ChangeLog, Describer
+from okrledger.projections.change_log import ChangeLog, Describer, RunDescriber
 from okrledger.projections.kpi_changes import KPI_DESCRIBERS
 from okrledger.projections.kpi_history import KPIHistory
 from okrledger.projections.kpi_links import KPILinksProjection
 from okrledger.projections.okr_changes import DESCRIBERS as OKR_DESCRIBERS
+from okrledger.projections.okr_changes import RUN_DESCRIBERS as OKR_RUN_DESCRIBERS
 from okrledger.projections.okr_tree import OkrTree
 from okrledger.projections.webhook_changes import DESCRIBERS as WEBHOOK_DESCRIBERS
 from okrledger.projections.webhooks import WebhooksProjection
@@ -29,10 +30,14 @@ class ReadModels:
 
     projections: Sequence[Projection] = ()
     describers: Mapping[str, Describer] = field(default_factory=dict)
+    # Optional: describe a run of these events with one read (same entries as `describers`).
+    run_describers: Mapping[str, RunDescriber] = field(default_factory=dict)
 
 
 def okr_read_models() -> ReadModels:
-    return ReadModels(projections=(OkrTree(),), describers=OKR_DESCRIBERS)
+    return ReadModels(
+        projections=(OkrTree(),), describers=OKR_DESCRIBERS, run_describers=OKR_RUN_DESCRIBERS
+    )
 
 
 def kpi_read_models() -> ReadModels:
@@ -54,10 +59,12 @@ CONTEXTS: tuple[Callable[[], ReadModels], ...] = (
 def projections(contexts: Sequence[Callable[[], ReadModels]] = CONTEXTS) -> list[Projection]:
     parts = [context() for context in contexts]
     describers: dict[str, Describer] = {}
+    run_describers: dict[str, RunDescriber] = {}
     for part in parts:
         overlap = describers.keys() & part.describers.keys()
         if overlap:
             raise ValueError(f"events described twice: {sorted(overlap)}")
         describers.update(part.describers)
+        run_describers.update(part.run_describers)
     found: list[Projection] = [p for part in parts for p in part.projections]
-    return [*found, ChangeLog(describers)]
+    return [*found, ChangeLog(describers, run_describers)]

@@ -4,19 +4,20 @@
 "the KPI as of p" is one indexed read; `kpi_status` (stream version, latest
 reading) changes with every event and is not versioned. A reading is one
 statement: it is stored, folded into its UTC day's rollup and, when it is the
-latest observed, becomes the KPI's latest value. A correction keeps the original,
+latest observed, becomes the KPI's latest value; a run of readings (a batch, a page of
+a rebuild) is one statement too. A correction keeps the original,
 records itself in `kpi_corrections` and recomputes its day from the raw readings
 (a min or max it replaces cannot be undone incrementally).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from okrledger.projections import versioned
-from okrledger.projections.base import Rows
+from okrledger.projections.base import ApplyRun, Item, Rows, apply_in_runs
 from okrledger.projections.recorded import RecordedEvent
 
 KPIS = "kpis"
@@ -70,6 +71,76 @@ UPDATE kpi_status s SET
     version = $9, updated_position = $7, updated_at = $8
 FROM reading r
 WHERE s.tenant_id = r.tenant_id AND s.kpi_id = r.kpi_id
+"""
+
+# A run of readings in one statement, as if recorded one at a time: each day's rollup and
+# each KPI's latest reading fold the run in with the same rules (ties on observed time keep
+# the reading recorded first), and only readings not stored before count.
+_RECORD_READINGS = """
+WITH batch AS (
+    SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::numeric[], $5::timestamptz[], $6::text[],
+                         $7::bigint[], $8::timestamptz[], $9::int[], $10::text[], $11::text[])
+        AS b(kpi_id, reading_id, value, observed_at, source, position, recorded_at, version,
+             run_id, client)
+), reading AS (
+    INSERT INTO kpi_readings (tenant_id, kpi_id, reading_id, value, original_value,
+                              observed_at, source, position, recorded_at, run_id, client)
+    SELECT $1, kpi_id, reading_id, value, value, observed_at, source, position, recorded_at,
+           run_id, client
+    FROM batch ORDER BY position
+    ON CONFLICT DO NOTHING
+    RETURNING tenant_id, kpi_id, reading_id, value, observed_at, position
+), days AS (
+    SELECT tenant_id, kpi_id, (observed_at AT TIME ZONE 'UTC')::date AS day, count(*) AS count,
+           sum(value) AS sum, min(value) AS min, max(value) AS max,
+           (array_agg(value ORDER BY observed_at, position))[1] AS first_value,
+           min(observed_at) AS first_observed_at,
+           (array_agg(position ORDER BY observed_at, position))[1] AS first_position,
+           (array_agg(value ORDER BY observed_at DESC, position))[1] AS last_value,
+           max(observed_at) AS last_observed_at,
+           (array_agg(position ORDER BY observed_at DESC, position))[1] AS last_position
+    FROM reading GROUP BY tenant_id, kpi_id, day
+), daily AS (
+    INSERT INTO kpi_daily AS d (tenant_id, kpi_id, day, count, sum, min, max,
+                                first_value, first_observed_at, first_position,
+                                last_value, last_observed_at, last_position)
+    SELECT tenant_id, kpi_id, day, count, sum, min, max, first_value, first_observed_at,
+           first_position, last_value, last_observed_at, last_position
+    FROM days
+    ON CONFLICT (tenant_id, kpi_id, day) DO UPDATE SET
+        count = d.count + EXCLUDED.count,
+        sum = d.sum + EXCLUDED.sum,
+        min = least(d.min, EXCLUDED.min),
+        max = greatest(d.max, EXCLUDED.max),
+        first_value = CASE WHEN EXCLUDED.first_observed_at < d.first_observed_at
+                           THEN EXCLUDED.first_value ELSE d.first_value END,
+        first_position = CASE WHEN EXCLUDED.first_observed_at < d.first_observed_at
+                              THEN EXCLUDED.first_position ELSE d.first_position END,
+        first_observed_at = least(d.first_observed_at, EXCLUDED.first_observed_at),
+        last_value = CASE WHEN EXCLUDED.last_observed_at > d.last_observed_at
+                          THEN EXCLUDED.last_value ELSE d.last_value END,
+        last_position = CASE WHEN EXCLUDED.last_observed_at > d.last_observed_at
+                             THEN EXCLUDED.last_position ELSE d.last_position END,
+        last_observed_at = greatest(d.last_observed_at, EXCLUDED.last_observed_at)
+), latest AS (
+    SELECT DISTINCT ON (kpi_id) kpi_id, reading_id, value, observed_at
+    FROM reading ORDER BY kpi_id, observed_at DESC, position
+), counted AS (
+    SELECT kpi_id, count(*) AS count, max(position) AS position FROM reading GROUP BY kpi_id
+)
+UPDATE kpi_status s SET
+    reading_count = s.reading_count + c.count,
+    latest_reading_id = CASE WHEN s.latest_observed_at IS NULL
+                                  OR l.observed_at > s.latest_observed_at
+                             THEN l.reading_id ELSE s.latest_reading_id END,
+    latest_value = CASE WHEN s.latest_observed_at IS NULL OR l.observed_at > s.latest_observed_at
+                        THEN l.value ELSE s.latest_value END,
+    latest_observed_at = greatest(s.latest_observed_at, l.observed_at),
+    version = b.version, updated_position = b.position, updated_at = b.recorded_at
+FROM counted c
+JOIN latest l ON l.kpi_id = c.kpi_id
+JOIN batch b ON b.position = c.position
+WHERE s.tenant_id = $1 AND s.kpi_id = c.kpi_id
 """
 
 _CORRECT_READING = """
@@ -186,6 +257,25 @@ async def _reading_recorded(rows: Rows, record: RecordedEvent, e: Any) -> None:
     )
 
 
+async def _readings_recorded(rows: Rows, items: Sequence[Item]) -> None:
+    records = [record for record, _ in items]
+    events = [event for _, event in items]
+    await rows.execute(
+        _RECORD_READINGS,
+        records[0].tenant_id,
+        [r.stream_id for r in records],
+        [e.reading_id for e in events],
+        [e.value for e in events],
+        [e.observed_at for e in events],
+        [e.source for e in events],
+        [r.position for r in records],
+        [r.recorded_at for r in records],
+        [r.version for r in records],
+        [e.run_id for e in events],
+        [e.client for e in events],
+    )
+
+
 async def _reading_corrected(rows: Rows, record: RecordedEvent, e: Any) -> None:
     reading = await rows.fetchrow(
         """SELECT value, observed_at, position, corrected_position FROM kpi_readings
@@ -261,6 +351,9 @@ _APPLY: dict[str, Apply] = {
 }
 
 
+_RUNS: dict[str, ApplyRun] = {"KPIReadingRecorded": _readings_recorded}
+
+
 class KPIHistory:
     """KPI definitions (versioned), status, readings, corrections and daily rollups
     (see 0011_kpi_history.sql)."""
@@ -271,3 +364,6 @@ class KPIHistory:
 
     async def apply(self, rows: Rows, record: RecordedEvent, event: Any) -> None:
         await _APPLY[record.event_type](rows, record, event)
+
+    async def apply_many(self, rows: Rows, items: Sequence[Item]) -> None:
+        await apply_in_runs(rows, items, self.apply, _RUNS)

@@ -8,7 +8,7 @@ the OKR tree projection runs before the change log (see projections/catalog.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -19,8 +19,14 @@ import orjson
 
 from okrledger.domain.progress import cycle_bounds
 from okrledger.projections import versioned
-from okrledger.projections.base import Rows
-from okrledger.projections.change_log import Describer, Description, FieldChange, Provenance
+from okrledger.projections.base import Item, Rows
+from okrledger.projections.change_log import (
+    Describer,
+    Description,
+    FieldChange,
+    Provenance,
+    RunDescriber,
+)
 from okrledger.projections.okr_tree import CYCLES, KEY_RESULTS, OBJECTIVES
 from okrledger.projections.recorded import RecordedEvent
 
@@ -232,8 +238,7 @@ async def key_result_removed(rows: Rows, record: RecordedEvent, e: Any) -> Descr
     )
 
 
-async def key_result_checked_in(rows: Rows, record: RecordedEvent, e: Any) -> Description:
-    old = await _key_result(rows, record, e.key_result_id)
+def checked_in(old: Row, record: RecordedEvent, e: Any) -> Description:
     confidence = e.confidence.value.replace("_", " ").lower()
     summary = (
         f"'{old['title']}' checked in at {show(e.value)} "
@@ -249,30 +254,71 @@ async def key_result_checked_in(rows: Rows, record: RecordedEvent, e: Any) -> De
     return Description(summary, changes, provenance)
 
 
-async def key_result_linked(rows: Rows, record: RecordedEvent, e: Any) -> Description:
-    old = await _key_result(rows, record, e.key_result_id)
+def linked(old: Row, record: RecordedEvent, e: Any) -> Description:
     return Description(
         f"'{old['title']}' now follows KPI {e.kpi_id}",
         [change("kpiId", old.get("kpi_id"), e.kpi_id)],
     )
 
 
-async def key_result_unlinked(rows: Rows, record: RecordedEvent, e: Any) -> Description:
-    old = await _key_result(rows, record, e.key_result_id)
+def unlinked(old: Row, record: RecordedEvent, e: Any) -> Description:
     return Description(
         f"'{old['title']}' no longer follows KPI {old.get('kpi_id')}",
         [change("kpiId", old.get("kpi_id"), None)],
     )
 
 
-async def key_result_followed_kpi(rows: Rows, record: RecordedEvent, e: Any) -> Description:
-    old = await _key_result(rows, record, e.key_result_id)
+def followed_kpi(old: Row, record: RecordedEvent, e: Any) -> Description:
     return Description(
         f"'{old['title']}' moved from {show(old.get('current_value'))} to {show(e.value)} "
         f"by reading {e.reading_id} of KPI {e.kpi_id} observed at {e.observed_at.isoformat()}",
         [change("current", old.get("current_value"), e.value)],
         Provenance(observed_at=e.observed_at),
     )
+
+
+# Key-result moves described from the key result as it was just before the event alone.
+_MOVES: dict[str, Callable[[Row, RecordedEvent, Any], Description]] = {
+    "KeyResultCheckedIn": checked_in,
+    "KeyResultLinkedToKPI": linked,
+    "KeyResultUnlinkedFromKPI": unlinked,
+    "KeyResultValueFollowedKPI": followed_kpi,
+}
+
+
+def _move(describe: Callable[[Row, RecordedEvent, Any], Description]) -> Describer:
+    async def one(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+        return describe(await _key_result(rows, record, e.key_result_id), record, e)
+
+    return one
+
+
+# Each key result as of the position before its event, for a whole run in one read.
+_KEY_RESULTS_BEFORE = f"""
+SELECT w.ord, k.* FROM unnest($2::uuid[], $3::uuid[], $4::bigint[]) WITH ORDINALITY
+    AS w(objective_id, key_result_id, before, ord)
+JOIN LATERAL (SELECT * FROM {KEY_RESULTS} v
+              WHERE v.tenant_id = $1 AND v.objective_id = w.objective_id
+                AND v.key_result_id = w.key_result_id AND v.valid_from_position <= w.before
+              ORDER BY v.valid_from_position DESC LIMIT 1) AS k
+  ON k.valid_to_position IS NULL OR k.valid_to_position > w.before
+"""
+
+
+async def key_result_moves(rows: Rows, items: Sequence[Item]) -> list[Description]:
+    """What `_move` describes, for a run of consecutive key-result moves."""
+    found = await rows.fetch(
+        _KEY_RESULTS_BEFORE,
+        items[0][0].tenant_id,
+        [record.stream_id for record, _ in items],
+        [e.key_result_id for _, e in items],
+        [record.position - 1 for record, _ in items],
+    )
+    before = {row["ord"]: dict(row) for row in found}
+    return [
+        _MOVES[record.event_type](before.get(n) or {"title": str(e.key_result_id)}, record, e)
+        for n, (record, e) in enumerate(items, start=1)
+    ]
 
 
 # -- tenant settings ---------------------------------------------------------------
@@ -327,10 +373,9 @@ DESCRIBERS: dict[str, Describer] = {
     "KeyResultAdded": key_result_added,
     "KeyResultRevised": key_result_revised,
     "KeyResultRemoved": key_result_removed,
-    "KeyResultCheckedIn": key_result_checked_in,
-    "KeyResultLinkedToKPI": key_result_linked,
-    "KeyResultUnlinkedFromKPI": key_result_unlinked,
-    "KeyResultValueFollowedKPI": key_result_followed_kpi,
+    **{event_type: _move(describe) for event_type, describe in _MOVES.items()},
     "TenantConfigured": okr_policy_set,
     "OKRPolicySet": okr_policy_set,
 }
+
+RUN_DESCRIBERS: dict[str, RunDescriber] = dict.fromkeys(_MOVES, key_result_moves)

@@ -8,8 +8,12 @@ package's own constants, never from input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
+
+import orjson
 
 from okrledger.projections.base import Rows
 from okrledger.projections.recorded import RecordedEvent
@@ -113,3 +117,87 @@ async def as_of(rows: Rows, table: str, key: Mapping[str, Any], position: int) -
         *args,
     )
     return None if found is None else dict(found)
+
+
+class Pending:
+    """The versions a run of events writes to one table, kept in memory and written at once.
+
+    `replace` does what `replace` above does, without a round trip: a version added
+    earlier in the run is closed in place, one read from the table is closed by `write`.
+    """
+
+    def __init__(self, table: str, key_columns: tuple[str, ...]) -> None:
+        self.table = table
+        self.key_columns = key_columns
+        self.closed: list[Row] = []
+        self.added: list[Row] = []
+        self._added_ids: set[int] = set()
+
+    def replace(self, record: RecordedEvent, old: Row, changes: Mapping[str, Any]) -> Row:
+        """Close `old` (a current version) and add the next; returns the new current version."""
+        if old["valid_from_position"] >= record.position:
+            return old
+        if id(old) in self._added_ids:
+            old["valid_to_position"] = record.position
+            old["valid_to_time"] = record.recorded_at
+        else:
+            self.closed.append(
+                {
+                    **{k: old[k] for k in self.key_columns},
+                    "valid_from_position": old["valid_from_position"],
+                    "valid_to_position": record.position,
+                    "valid_to_time": record.recorded_at,
+                }
+            )
+        row = {
+            **old,
+            **changes,
+            "valid_from_position": record.position,
+            "valid_to_position": None,
+            "valid_from_time": record.recorded_at,
+            "valid_to_time": None,
+        }
+        self.added.append(row)
+        self._added_ids.add(id(row))
+        return row
+
+
+async def write(rows: Rows, pending: Sequence[Pending]) -> None:
+    """Write every table's pending versions in one statement: close, then add."""
+    parts: list[str] = []
+    args: list[str] = []
+    for n, table in enumerate(p for p in pending if p.closed or p.added):
+        if table.closed:
+            args.append(_json(table.closed))
+            match = " AND ".join(f"t.{c} = c.{c}" for c in table.key_columns)
+            parts.append(
+                f"""closed_{n} AS (
+                    UPDATE {table.table} t SET valid_to_position = c.valid_to_position,
+                                               valid_to_time = c.valid_to_time
+                    FROM jsonb_populate_recordset(NULL::{table.table}, ${len(args)}::jsonb) c
+                    WHERE {match} AND t.valid_from_position = c.valid_from_position
+                      AND t.valid_to_position IS NULL)"""
+            )
+        if table.added:
+            args.append(_json(table.added))
+            parts.append(
+                f"""added_{n} AS (
+                    INSERT INTO {table.table}
+                    SELECT * FROM jsonb_populate_recordset(NULL::{table.table}, ${len(args)}::jsonb)
+                    ON CONFLICT DO NOTHING)"""
+            )
+    if parts:
+        # Data-modifying WITH clauses run whether or not the main query reads them.
+        await rows.execute(f"WITH {', '.join(parts)} SELECT 1", *args)
+
+
+def _json(rows: Sequence[Row]) -> str:
+    return orjson.dumps(rows, default=_exact).decode()
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # as text, so numeric keeps every digit and the scale
+    if isinstance(value, UUID):  # asyncpg's own UUID type, which orjson does not know
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a versioned row")

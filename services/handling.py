@@ -1,8 +1,11 @@
 """Running one command against one aggregate: load, decide, append.
 
-Idempotency: a command id seen before returns its first outcome and runs
-nothing. Concurrency: without an expected version a conflict is retried a few
-times on a fresh load; with one, the conflict is the caller's answer.
+Idempotency: a command id seen before returns its first outcome and changes
+nothing. An update checks in the same round trip as its stream's load; a
+creation, which loads nothing, asks first (and the append catches a concurrent
+retry either way). Concurrency: without an expected version a conflict is
+retried a few times on a fresh load; with one, the conflict is the caller's
+answer.
 """
 
 from __future__ import annotations
@@ -42,15 +45,12 @@ class Handler:
         self.snapshot_every = snapshot_every
 
     async def find(self, tenant_id: str, kind: type[A], stream_id: UUID) -> A | None:
-        aggregate = await self.store.load(tenant_id, stream_id)
-        if aggregate is None or not isinstance(aggregate, kind):
-            return None
-        return aggregate
+        return _of_kind(kind, await self.store.load(tenant_id, stream_id))
 
     async def get(self, tenant_id: str, kind: type[A], stream_id: UUID) -> A:
         aggregate = await self.find(tenant_id, kind, stream_id)
         if aggregate is None:
-            raise NotFound(f"{kind.__name__} {stream_id} not found", field="id")
+            raise _not_found(kind, stream_id)
         return aggregate
 
     async def create(
@@ -62,9 +62,9 @@ class Handler:
         claims: Sequence[Claim] = (),
     ) -> Outcome[A]:
         """Append a new aggregate's creation events (and claim its unique keys)."""
-        seen = await self._seen(context, kind)
+        seen = await self.store.outcome(context.tenant_id, context.command_id)
         if seen is not None:
-            return seen
+            return await self._replayed(context, kind, seen)
         aggregate = build()
         appended = await self.store.append(context, aggregate.collect_events(), claims=claims)
         return await self._settle(context, kind, aggregate, appended)
@@ -85,11 +85,15 @@ class Handler:
         `decide` may look up other facts (a cycle, a parent objective) before acting;
         on a retry it runs again on a fresh load.
         """
-        seen = await self._seen(context, kind)
-        if seen is not None:
-            return seen
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            aggregate = await self.get(context.tenant_id, kind, stream_id)
+            loaded = await self.store.load_for_command(
+                context.tenant_id, stream_id, context.command_id
+            )
+            if loaded.seen is not None:
+                return await self._replayed(context, kind, loaded.seen)
+            aggregate = _of_kind(kind, loaded.aggregate)
+            if aggregate is None:
+                raise _not_found(kind, stream_id)
             if expected_version is not None and aggregate.version != expected_version:
                 raise VersionConflict(stream_id, expected_version, aggregate.version)
             before = aggregate.version
@@ -116,12 +120,6 @@ class Handler:
             return await self._settle(context, kind, aggregate, appended)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _seen(self, context: CommandContext, kind: type[A]) -> Outcome[A] | None:
-        appended = await self.store.outcome(context.tenant_id, context.command_id)
-        if appended is None:
-            return None
-        return await self._replayed(context, kind, appended)
-
     async def _settle(
         self, context: CommandContext, kind: type[A], aggregate: A, appended: Appended
     ) -> Outcome[A]:
@@ -141,3 +139,11 @@ class Handler:
                 field="commandId",
             )
         return Outcome(aggregate, appended.version, appended.position, duplicate=True)
+
+
+def _of_kind(kind: type[A], aggregate: Aggregate | None) -> A | None:
+    return aggregate if isinstance(aggregate, kind) else None
+
+
+def _not_found(kind: type[A], stream_id: UUID) -> NotFound:
+    return NotFound(f"{kind.__name__} {stream_id} not found", field="id")

@@ -46,6 +46,14 @@ class Appended:
     duplicate: bool = False
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A command's stream as loaded, or (`seen`) the first outcome of its command id."""
+
+    aggregate: Aggregate | None
+    seen: Appended | None = None
+
+
 class EventStore(Protocol):
     async def append(
         self,
@@ -64,6 +72,10 @@ class EventStore(Protocol):
         until_version: int | None = None,
         until_time: datetime | None = None,
     ) -> Aggregate | None: ...
+
+    async def load_for_command(
+        self, tenant_id: str, stream_id: UUID, command_id: str
+    ) -> Loaded: ...
 
     async def outcome(self, tenant_id: str, command_id: str) -> Appended | None: ...
 

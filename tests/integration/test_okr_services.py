@@ -200,6 +200,21 @@ async def test_a_repeated_command_id_returns_the_first_outcome_and_appends_nothi
     assert len(await store.read_stream(tenant, objective_id)) == 2
 
 
+async def test_a_repeated_creating_command_id_returns_the_first_outcome_and_appends_nothing(
+    handler: Handler, store: PostgresEventStore, tenant: str
+) -> None:
+    cycle_id = await a_cycle(handler, tenant)
+    retry = ctx(tenant)
+    cmd = objectives.SetObjective("Delight customers", cycle_id, owner="support")
+    first = await objectives.set_objective(cmd, retry, handler)
+    head = await store.head(tenant)
+
+    again = await objectives.set_objective(cmd, retry, handler)
+
+    assert (again.aggregate.id, again.version, again.duplicate) == (first.aggregate.id, 1, True)
+    assert await store.head(tenant) == head
+
+
 async def test_a_cycle_name_is_unique_within_a_tenant_but_not_across_tenants(
     handler: Handler, tenant: str, other_tenant: str
 ) -> None:
