@@ -3,6 +3,8 @@
 One LISTEN connection per process fans wake-ups out to that process's subscribers; every
 subscriber reads the log itself (the source of truth), so a lost notification only delays
 delivery until the next one or the poll interval, and never skips or repeats an event.
+When PostgreSQL drops that connection (a restart, a failover) it is opened again, and
+every subscriber is woken once it is back, for what was appended while nobody listened.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ CHANNEL = "okrledger_events"
 PAGE = 500
 # Reads the log now and then even without a notification (a dropped LISTEN connection).
 POLL_SECONDS = 5.0
+# Between attempts to open the LISTEN connection again while the database is away.
+RECONNECT_SECONDS = 0.5
 
 _PUBLIC_BY_EVENT_TYPE = {cls.__name__: name for cls, name in PUBLIC_TYPES.items()}
 
@@ -39,17 +43,61 @@ class EventFeed:
         self.listen_dsn = listen_dsn
         self.max_lag = max_lag
         self._listener: asyncpg.Connection | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._stopped = False
         self._heads: dict[str, int] = {}
         self._wakers: dict[str, set[asyncio.Event]] = defaultdict(set)
 
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and not self._listener.is_closed()
+
     async def start(self) -> None:
-        self._listener = await asyncpg.connect(self.listen_dsn)
-        await self._listener.add_listener(CHANNEL, self._notified)
+        self._stopped = False
+        await self._listen()
 
     async def stop(self) -> None:
+        self._stopped = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnecting
+            self._reconnecting = None
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
+
+    async def _listen(self) -> None:
+        listener = await asyncpg.connect(self.listen_dsn)
+        try:
+            await listener.add_listener(CHANNEL, self._notified)
+        except BaseException:
+            await listener.close()
+            raise
+        listener.add_termination_listener(self._lost)
+        self._listener = listener
+
+    def _lost(self, connection: object) -> None:
+        if self._stopped or connection is not self._listener:
+            return
+        self._listener = None
+        log.warning("event feed lost its LISTEN connection; reconnecting")
+        self._reconnecting = asyncio.get_running_loop().create_task(
+            self._reconnect(), name="event-feed-reconnect"
+        )
+
+    async def _reconnect(self) -> None:
+        while not self._stopped:
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                await asyncio.sleep(RECONNECT_SECONDS)
+                continue
+            log.info("event feed listening again")
+            for wakers in self._wakers.values():
+                for waker in wakers:
+                    waker.set()
+            return
 
     def _notified(self, connection: object, pid: int, channel: str, payload: object) -> None:
         tenant_id, _, position = str(payload).rpartition(":")
