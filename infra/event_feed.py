@@ -48,10 +48,6 @@ class EventFeed:
         self._heads: dict[str, int] = {}
         self._wakers: dict[str, set[asyncio.Event]] = defaultdict(set)
 
-    @property
-    def listening(self) -> bool:
-        return self._listener is not None and not self._listener.is_closed()
-
     async def start(self) -> None:
         self._stopped = False
         await self._listen()
