@@ -4,11 +4,15 @@ One LISTEN connection per process wakes that process's tenant tails (infra/tenan
 each of which reads its tenant's new events once for all of the tenant's live subscribers.
 A subscriber behind the tail reads the log itself. The log is the source of truth either
 way, so a lost notification only delays delivery until the next one or the poll interval,
-and never skips or repeats an event.
+and never skips or repeats an event. When PostgreSQL drops the LISTEN connection (a
+restart, a failover) it is opened again, and every tail is woken once it is back, for
+what was appended while nobody listened.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
@@ -25,6 +29,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "okrledger_events"
 PAGE = 500
+# Between attempts to open the LISTEN connection again while the database is away.
+RECONNECT_SECONDS = 0.5
 
 _PUBLIC_BY_EVENT_TYPE = {cls.__name__: name for cls, name in PUBLIC_TYPES.items()}
 
@@ -37,20 +43,59 @@ class EventFeed:
         self.listen_dsn = listen_dsn
         self.max_lag = max_lag
         self._listener: asyncpg.Connection | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._stopped = False
         self._heads: dict[str, int] = {}
         self._tails: dict[str, TenantTail] = {}
 
     async def start(self) -> None:
-        self._listener = await asyncpg.connect(self.listen_dsn)
-        await self._listener.add_listener(CHANNEL, self._notified)
+        self._stopped = False
+        await self._listen()
 
     async def stop(self) -> None:
+        self._stopped = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnecting
+            self._reconnecting = None
         for tail in list(self._tails.values()):
             await tail.stop()
         self._tails.clear()
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
+
+    async def _listen(self) -> None:
+        listener = await asyncpg.connect(self.listen_dsn)
+        try:
+            await listener.add_listener(CHANNEL, self._notified)
+        except BaseException:
+            await listener.close()
+            raise
+        listener.add_termination_listener(self._lost)
+        self._listener = listener
+
+    def _lost(self, connection: object) -> None:
+        if self._stopped or connection is not self._listener:
+            return
+        self._listener = None
+        log.warning("event feed lost its LISTEN connection; reconnecting")
+        self._reconnecting = asyncio.get_running_loop().create_task(
+            self._reconnect(), name="event-feed-reconnect"
+        )
+
+    async def _reconnect(self) -> None:
+        while not self._stopped:
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                await asyncio.sleep(RECONNECT_SECONDS)
+                continue
+            log.info("event feed listening again")
+            for tail in self._tails.values():
+                tail.wake()
+            return
 
     def _notified(self, connection: object, pid: int, channel: str, payload: object) -> None:
         tenant_id, _, position = str(payload).rpartition(":")

@@ -4,12 +4,15 @@ Idempotency: a command id seen before returns its first outcome and changes
 nothing. An update checks in the same round trip as its stream's load; a
 creation, which loads nothing, asks first (and the append catches a concurrent
 retry either way). Concurrency: without an expected version a conflict is
-retried a few times on a fresh load; with one, the conflict is the caller's
-answer.
+retried on a fresh load, after a short random pause that grows with each attempt
+(so writers colliding on one aggregate spread out instead of colliding again in
+lockstep); with one, the conflict is the caller's answer.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -23,7 +26,9 @@ from okrledger.services.ports import Appended, Claim, CommandContext, EventStore
 
 A = TypeVar("A", bound=Aggregate)
 
-MAX_ATTEMPTS = 4
+MAX_ATTEMPTS = 10
+RETRY_PAUSE_SECONDS = 0.005
+RETRY_PAUSE_CAP_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,11 @@ class Outcome(Generic[A]):
     version: int
     position: int
     duplicate: bool = False
+
+
+def retry_pause(attempt: int) -> float:
+    """Full jitter: anywhere from nothing to a cap that doubles with each failed attempt."""
+    return random.uniform(0, min(RETRY_PAUSE_CAP_SECONDS, RETRY_PAUSE_SECONDS * 2**attempt))
 
 
 class Handler:
@@ -116,6 +126,7 @@ class Handler:
             except VersionConflict:
                 if expected_version is not None or attempt == MAX_ATTEMPTS:
                     raise
+                await asyncio.sleep(retry_pause(attempt))
                 continue
             return await self._settle(context, kind, aggregate, appended)
         raise AssertionError("unreachable")  # pragma: no cover
