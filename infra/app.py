@@ -20,6 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 from okrledger.graphql.context import Backend
 from okrledger.graphql.http import REQUEST_ID_HEADER, GraphQLApp
 from okrledger.graphql.limits import Limits
+from okrledger.graphql.response_cache import ResponseCache
 from okrledger.graphql.schema import build_schema
 from okrledger.infra.auth import (
     BearerTokenBackend,
@@ -32,6 +33,7 @@ from okrledger.infra.bootstrap import Runtime, start_runtime, start_webhook_deli
 from okrledger.infra.migrations.runner import pending_on
 from okrledger.infra.rate_limit import MutationLimits, RateLimitMiddleware
 from okrledger.infra.settings import Settings
+from okrledger.infra.tenant_heads import head_position
 from okrledger.infra.tokens import InvalidToken, TokenVerifier
 from okrledger.services.identity import Principal
 
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         runtime = await start_runtime(chosen)
         await start_webhook_delivery(runtime)
         app.state.runtime = runtime
+        app.state.database = runtime.database
         log.info("okrledger ready", extra={"development_issuer": bool(auth.development_issuer)})
         try:
             yield
@@ -106,12 +109,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_aliases=chosen.graphql_max_aliases,
         max_body_bytes=chosen.max_request_bytes,
     )
+
+    async def head(tenant_id: str) -> int:
+        return await head_position(app.state.database, tenant_id)
+
+    responses = (
+        ResponseCache(chosen.response_cache_bytes, chosen.pace_resolution_seconds)
+        if chosen.response_cache_bytes
+        else None
+    )
     graphql = GraphQLApp(
         build_schema(limits),
         backend=backend,
         authenticate=websocket_authenticator(auth.verifier),
         development=chosen.development,
         limits=limits,
+        responses=responses,
+        head=head,
     )
     middleware = []
     if chosen.cors_origins:
