@@ -7,6 +7,7 @@ from importlib.metadata import version
 import strawberry
 
 from okrledger.graphql.errors import ERROR_TYPES
+from okrledger.graphql.execution import FastExecutionContext
 from okrledger.graphql.limits import Limits, schema_extensions
 from okrledger.graphql.masking import ObservedSchema
 from okrledger.graphql.mutations.cycles import CycleMutations
@@ -58,6 +59,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=ERROR_TYPES,
         extensions=schema_extensions(limits or Limits()),
+        execution_context_class=FastExecutionContext,
     )
 
 
