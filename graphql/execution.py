@@ -89,7 +89,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         plan = self._plan(parent_type, grouped_field_set)
-        if self.middleware_manager is not None or all(field is None for field in plan):
+        middleware = self.middleware_manager
+        if (middleware is not None and middleware.middlewares) or not any(plan):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
