@@ -47,10 +47,10 @@ CACHEABLE_ROOT_FIELDS = frozenset(
         "auditLog",
         "goalpostChanges",
         "events",
-        "serverVersion",
-        "__typename",
     }
 )
+# Fields that need no cache, allowed beside the others; alone they are not worth a lookup.
+STATIC_ROOT_FIELDS = frozenset({"serverVersion", "__typename"})
 # Per entry, beyond the answer's and the document's bytes: the key tuple and the dict slot.
 ENTRY_OVERHEAD = 200
 KNOWN_DOCUMENTS = 512
@@ -153,7 +153,9 @@ def cacheable_operations(query: str) -> frozenset[str | None]:
         if operation.operation is not OperationType.QUERY:
             continue
         roots = _root_fields(operation.selection_set, fragments, set())
-        if roots is None or not roots <= CACHEABLE_ROOT_FIELDS:
+        if roots is None or not roots - STATIC_ROOT_FIELDS:
+            continue
+        if not roots <= CACHEABLE_ROOT_FIELDS | STATIC_ROOT_FIELDS:
             continue
         if operation.name is not None:
             names.add(operation.name.value)

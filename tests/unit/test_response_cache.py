@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from okrledger.graphql.response_cache import ReadRequest, ResponseCache
 
 
-def request(query: str = "{ serverVersion }", tenant_id: str = "t-1") -> ReadRequest:
+def request(query: str = "{ cycles { id } }", tenant_id: str = "t-1") -> ReadRequest:
     return ReadRequest(tenant_id, ("viewer",), query, {"c": 1}, None, 0)
 
 
@@ -37,16 +37,23 @@ def test_root_fields_behind_fragments_count() -> None:
 
     assert not cache.cacheable("{ ...F } fragment F on Query { me { subject } }", None)
     assert not cache.cacheable("{ ... on Query { me { subject } } }", None)
-    assert cache.cacheable("{ ...F } fragment F on Query { serverVersion }", None)
+    assert cache.cacheable("{ ...F } fragment F on Query { cycles { id } }", None)
 
 
 def test_in_a_document_of_several_operations_only_the_named_queries_are_cacheable() -> None:
     cache = ResponseCache(1_000_000, 60)
-    document = "query A { serverVersion } mutation B { startCycle { __typename } }"
+    document = "query A { cycles { id } } mutation B { startCycle { __typename } }"
 
     assert cache.cacheable(document, "A")
     assert not cache.cacheable(document, "B")
     assert not cache.cacheable(document, None)
+
+
+def test_a_query_of_the_server_version_alone_is_not_worth_caching() -> None:
+    cache = ResponseCache(1_000_000, 60)
+
+    assert not cache.cacheable("{ serverVersion __typename }", None)
+    assert cache.cacheable("{ serverVersion cycles { id } }", None)
 
 
 def test_a_document_that_does_not_parse_is_not_cacheable() -> None:
@@ -82,7 +89,7 @@ def test_keys_differ_by_tenant_head_and_variables() -> None:
 
     assert cache.key(request(tenant_id="t-2"), 7) != base
     assert cache.key(request(), 8) != base
-    assert cache.key(ReadRequest("t-1", ("viewer",), "{ serverVersion }", {}, None, 0), 7) != base
+    assert cache.key(ReadRequest("t-1", ("viewer",), "{ cycles { id } }", {}, None, 0), 7) != base
 
 
 def test_pace_is_judged_at_the_start_of_its_bucket() -> None:
