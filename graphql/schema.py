@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import version
 
 import strawberry
@@ -34,7 +35,7 @@ class Query(
 ):
     @strawberry.field(description="The version of the okrledger server answering.")
     def server_version(self) -> str:
-        return version("okrledger")
+        return _installed_version()
 
 
 @strawberry.type(description="One mutation per command; expected refusals are typed results.")
@@ -49,6 +50,12 @@ class Mutation(
     WebhookMutations,
 ):
     pass
+
+
+@cache
+def _installed_version() -> str:
+    # Reading the installed metadata scans every distribution on the path: once is enough.
+    return version("okrledger")
 
 
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
