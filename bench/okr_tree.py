@@ -345,25 +345,28 @@ async def run(quick: bool = False) -> list[Result]:
             ) as http:
                 cold_reads = iter(range(1_000_000))
 
-                async def read(query: str, expected_cache: str) -> httpx.Response:
+                served_from: list[str | None] = []
+
+                async def read(query: str) -> httpx.Response:
                     response = await http.post(
                         "/graphql", json={"query": query, "variables": {"c": str(cycle)}}
                     )
                     if response.status_code != 200 or b'"errors"' in response.content[:200]:
                         raise RuntimeError(response.text[:500])
-                    if response.headers.get(CACHE_HEADER) != expected_cache:
-                        raise RuntimeError(f"expected a cache {expected_cache}: {response.headers}")
                     return response
 
                 async def cold() -> None:
                     # A comment makes the document, so the cache key, new; the work is the same.
-                    await read(f"{TREE_QUERY}\n# cold read {next(cold_reads)}", "miss")
+                    response = await read(f"{TREE_QUERY}\n# cold read {next(cold_reads)}")
+                    if response.headers.get(CACHE_HEADER) != "miss":
+                        raise RuntimeError(f"a cold read was not a cache miss: {response.headers}")
 
                 async def repeated() -> None:
-                    await read(TREE_QUERY, "hit")
+                    # A miss here is a new pace time bucket (a minute) beginning.
+                    served_from.append((await read(TREE_QUERY)).headers.get(CACHE_HEADER))
 
                 first = await _timed(1, cold)  # the first read after the rebuild
-                answer = (await read(TREE_QUERY, "miss")).json()
+                answer = (await read(TREE_QUERY)).json()
                 served = answer["data"]["okrTree"]["objectives"]
                 if len(served) != objectives:
                     raise RuntimeError(f"okrTree answered {len(served)} objectives")
@@ -412,7 +415,8 @@ async def run(quick: bool = False) -> list[Result]:
         "p50 <= 10 ms",
         "met" if warm_r.p50_ms <= 10 else "missed",
         f"{warm_r.p50_ms / plain_r.p50_ms:.2f}x plain orjson, "
-        f"{cold_r.p50_ms / warm_r.p50_ms:.0f}x faster than cold",
+        f"{cold_r.p50_ms / warm_r.p50_ms:.0f}x faster than cold; "
+        f"{served_from.count('hit')} of {len(served_from)} from the cache",
     )
     return [plain_r, sql_r, naive_r, cold_r, warm_r]
 
