@@ -53,7 +53,9 @@ CACHEABLE_ROOT_FIELDS = frozenset(
 STATIC_ROOT_FIELDS = frozenset({"serverVersion", "__typename"})
 # Per entry, beyond the answer's and the document's bytes: the key tuple and the dict slot.
 ENTRY_OVERHEAD = 200
+# What documents are remembered as (not) cacheable: at most 512 of 20,000 characters.
 KNOWN_DOCUMENTS = 512
+KNOWN_DOCUMENT_CHARS = 20_000
 
 Key = tuple[str, int, int, tuple[str, ...], str, bytes, str | None]
 
@@ -93,9 +95,11 @@ class ResponseCache:
         """The operation is a query whose root fields all read the log's read models."""
         operations = self._documents.get(query)
         if operations is None:
-            operations = self._documents[query] = cacheable_operations(query)
-            if len(self._documents) > KNOWN_DOCUMENTS:
-                self._documents.popitem(last=False)
+            operations = cacheable_operations(query)
+            if len(query) <= KNOWN_DOCUMENT_CHARS:
+                self._documents[query] = operations
+                if len(self._documents) > KNOWN_DOCUMENTS:
+                    self._documents.popitem(last=False)
         else:
             self._documents.move_to_end(query)
         if operation_name is None:
