@@ -2,7 +2,9 @@
 
 The load comes from this process (asyncio + httpx), the server runs as a subprocess on
 the same database, as a user would run it (one worker, limits off). The peer in the same
-run is the cheapest GraphQL request there is (`{ serverVersion }`) through the same stack.
+run is the cheapest GraphQL request there is (`{ serverVersion }`) through the same stack,
+and that request again on uvicorn's pure-Python stack (h11 and asyncio's loop), which is
+what it runs on without uvloop and httptools installed.
 """
 
 from __future__ import annotations
@@ -40,9 +42,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# uvicorn without its standard extras: the pure-Python HTTP parser and asyncio's own loop.
+PLAIN_STACK = ("--http", "h11", "--loop", "asyncio")
+
+
 @asynccontextmanager
-async def server(dsn: str, roles: Sequence[str] = ("editor",)) -> AsyncIterator[tuple[str, str]]:
-    """A running server; yields its URL and a token holding `roles` for a fresh tenant."""
+async def server(
+    dsn: str, roles: Sequence[str] = ("editor",), stack: Sequence[str] = ()
+) -> AsyncIterator[tuple[str, str]]:
+    """A running server; yields its URL and a token holding `roles` for a fresh tenant.
+
+    It is `okrledger serve`, or, with `stack` given (uvicorn options), the same app under
+    `uvicorn` started with those options.
+    """
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="okrl-bench-api-") as folder:
         env = {
@@ -52,16 +64,19 @@ async def server(dsn: str, roles: Sequence[str] = ("editor",)) -> AsyncIterator[
             "OKRLEDGER_TOKEN_MUTATIONS_PER_MINUTE": "0",
             "OKRLEDGER_LOG_LEVEL": "WARNING",
             "OKRLEDGER_POOL_MAX": "20",
+            "OKRLEDGER_DATA_DIR": folder,
+            "OKRLEDGER_PORT": str(port),
         }
+        where = ["--port", str(port)]
+        if stack:
+            app = "okrledger.infra.app:create_app"
+            command = ["-m", "uvicorn", app, "--factory", *stack, *where, "--no-access-log"]
+        else:
+            serve = "from okrledger.infra.cli import main; main()"
+            command = ["-c", serve, "serve", *where, "--data-dir", folder]
         process = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-c",
-            "from okrledger.infra.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            folder,
+            *command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -204,6 +219,11 @@ async def run(quick: bool = False) -> list[Result]:
             if response.status_code != 200 or "Payload" not in response.text:
                 raise RuntimeError(response.text)
 
+        async with server(dsn, stack=PLAIN_STACK) as (plain_url, plain_token):
+            plain_floor = [
+                await _load(plain_url, plain_token, version, seconds) for _ in range(runs)
+            ]
+
         results = []
         for label, request, target in (
             ("{ serverVersion } (peer: the HTTP + GraphQL floor)", version, ""),
@@ -218,6 +238,23 @@ async def run(quick: bool = False) -> list[Result]:
             results.append(summarise("http mutations", label, rates, latencies, target=target))
         bulk = await _bulk(url, token, kpi_ids[CLIENTS], batches=2 if quick else 6)
     floor = results[0]
+    plain = summarise(
+        "http mutations",
+        "{ serverVersion } on uvicorn's h11 parser and asyncio loop (without uvloop, httptools)",
+        [rate for rate, _ in plain_floor],
+        [latency for _, latencies in plain_floor for latency in latencies],
+    )
+    plain = Result(
+        plain.benchmark,
+        plain.subject,
+        plain.rate,
+        plain.p50_ms,
+        plain.p99_ms,
+        plain.runs,
+        "",
+        "",
+        f"the floor served with uvloop + httptools: {floor.rate / plain.rate:.2f}x this",
+    )
     for index in (1, 2):
         mine = results[index]
         met = mine.rate >= 800 and mine.p99_ms <= 50
@@ -232,7 +269,7 @@ async def run(quick: bool = False) -> list[Result]:
             "met" if met else "missed",
             f"{mine.rate / floor.rate:.0%} of the floor",
         )
-    return [*results, bulk]
+    return [plain, *results, bulk]
 
 
 async def _bulk(url: str, token: str, kpi_id: str, *, batches: int) -> Result:

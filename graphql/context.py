@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from strawberry.exceptions import StrawberryGraphQLError
@@ -107,6 +108,8 @@ class Context:
     webhooks: WebhookPorts
     webhook_reads: WebhookReads
     connection_params: dict[str, Any] | None = None
+    # The moment current reads judge pace at; None: the moment each read runs.
+    now: datetime | None = None
 
     def caller(self) -> Principal:
         """The verified caller; permission classes have already refused anonymous requests."""

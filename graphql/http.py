@@ -5,31 +5,49 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
 from uuid import uuid4
 
+import orjson
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from okrledger.graphql.body_limit import BodyLimit
 from okrledger.graphql.context import Backend, Context, Unauthenticated
 from okrledger.graphql.limits import Limits
 from okrledger.graphql.loaders import Loaders
+from okrledger.graphql.response_cache import ReadRequest, ResponseCache
 from okrledger.projections.base import Rows
 from okrledger.services.identity import Principal
 
 REQUEST_ID_HEADER = "x-request-id"
+# "hit" or "miss" on answers the response cache could hold; absent on the others.
+CACHE_HEADER = "x-okrledger-cache"
 _GIVEN_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 # Verifies an Authorization value ("Bearer <token>"); None when the token is not valid.
 Authenticate = Callable[[str], Awaitable[Principal | None]]
+# The position of a tenant's latest event (0 before its first).
+TenantHead = Callable[[str], Awaitable[int]]
+
+
+@dataclass
+class EncodedResult(ExecutionResult):
+    """An answer whose `data` is already JSON (from the response cache, or just stored in it)."""
+
+    encoded: bytes = b""
 
 
 def principal_of(connection: HTTPConnection) -> Principal | None:
@@ -72,6 +90,8 @@ class GraphQLApp(GraphQL[Context, None]):
         development: bool = False,
         limits: Limits | None = None,
         allowed_origins: Sequence[str] = (),
+        responses: ResponseCache | None = None,
+        head: TenantHead | None = None,
     ) -> None:
         # Browsers skip CORS on WebSockets; the handshake's Origin is checked against these.
         super().__init__(
@@ -85,6 +105,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self.authenticate = authenticate
         self.limits = limits or Limits()
         self._limited = BodyLimit(super().__call__, self.limits.max_body_bytes)
+        self.responses = responses if head is not None else None
+        self.head = head
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._limited(scope, receive, send)
@@ -97,6 +119,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response.headers[REQUEST_ID_HEADER] = request_id
         backend = self.backend()
         principal = principal_of(request)
+        now = self._judged_at()
 
         def read() -> AbstractAsyncContextManager[Rows]:
             if principal is None:
@@ -109,12 +132,13 @@ class GraphQLApp(GraphQL[Context, None]):
             request_id=request_id,
             reader=backend.read,
             verify_chain=backend.verify_chain,
-            loaders=Loaders(read),
+            loaders=Loaders(read, now=now),
             follow_readings=backend.kpi_policy,
             follow_corrections=backend.kpi_policy.corrected,
             events=backend.events,
             webhooks=backend.webhooks,
             webhook_reads=backend.webhook_reads,
+            now=now,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -128,3 +152,63 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError()
         context.principal = principal
         return UnsetType()
+
+    def _judged_at(self) -> datetime | None:
+        if self.responses is None:
+            return None
+        return self.responses.judged_at(self.responses.bucket(datetime.now(UTC)))
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        read = self._cacheable(request_data, context)
+        if read is None or self.responses is None or self.head is None:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        key = self.responses.key(read, await self.head(read.tenant_id))
+        cached = self.responses.get(key)
+        if cached is not None:
+            sub_response.headers[CACHE_HEADER] = "hit"
+            return EncodedResult(data=None, errors=None, encoded=cached)
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if type(result) is not ExecutionResult or result.errors or result.extensions:
+            return result
+        sub_response.headers[CACHE_HEADER] = "miss"
+        encoded = orjson.dumps(result.data)
+        self.responses.put(key, encoded)
+        return EncodedResult(data=None, errors=None, encoded=encoded)
+
+    def _cacheable(self, request_data: GraphQLRequestData, context: Context) -> ReadRequest | None:
+        principal = context.principal
+        if self.responses is None or principal is None or context.now is None:
+            return None
+        query = request_data.query
+        if not query or not self.responses.cacheable(query, request_data.operation_name):
+            return None
+        return ReadRequest(
+            tenant_id=principal.tenant_id,
+            roles=tuple(sorted(role.value for role in principal.roles)),
+            query=query,
+            variables=request_data.variables,
+            operation_name=request_data.operation_name,
+            bucket=self.responses.bucket(context.now),
+        )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if isinstance(result, EncodedResult):
+            return cast(GraphQLHTTPResponse, {"data": orjson.Fragment(result.encoded)})
+        return await super().process_result(request, result)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)

@@ -7,13 +7,18 @@ from dataclasses import dataclass
 from functools import partial
 
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 from okrledger.graphql.masking import MaskUnexpectedErrors
+
+# Documents whose validation outcome is kept (an LRU shared by the process).
+VALIDATED_DOCUMENTS = 512
 
 
 @dataclass(frozen=True)
@@ -27,10 +32,18 @@ class Limits:
 def schema_extensions(
     limits: Limits,
 ) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
-    """Factories, so each request gets its own extension instances."""
+    """Factories, so each request gets its own extension instances.
+
+    The depth and alias rules are made once: each limiter makes a new rule class, and
+    the validation cache, keyed by document and rules, would then never answer.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
     return [
-        partial(QueryDepthLimiter, max_depth=limits.max_depth),
+        partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        partial(ValidationCache, maxsize=VALIDATED_DOCUMENTS),
         MaskUnexpectedErrors,
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
@@ -22,15 +23,18 @@ Read = Callable[[], AbstractAsyncContextManager[Rows]]
 class OkrGraphByCycleLoader(DataLoader[UUID, OkrGraph | None]):
     """A cycle's current tree, archived objectives included (two queries per cycle)."""
 
-    def __init__(self, read: Read) -> None:
+    def __init__(self, read: Read, now: datetime | None = None) -> None:
         super().__init__(self._load)
         self.read = read
+        self.now = now
 
     async def _load(self, cycle_ids: list[UUID]) -> list[OkrGraph | None]:
         graphs: list[OkrGraph | None] = []
         async with self.read() as rows:
             for cycle_id in cycle_ids:
-                tree = await okr_queries.cycle_tree(rows, cycle_id, include_archived=True)
+                tree = await okr_queries.cycle_tree(
+                    rows, cycle_id, now=self.now, include_archived=True
+                )
                 graphs.append(None if tree is None else OkrGraph(tree))
         return graphs
 
@@ -78,7 +82,7 @@ class CorrectionsByReadingLoader(DataLoader[tuple[UUID, UUID], list[CorrectionVi
 class Loaders:
     """The loaders of one request (their caches live as long as it does)."""
 
-    def __init__(self, read: Read) -> None:
-        self.graphs = OkrGraphByCycleLoader(read)
+    def __init__(self, read: Read, now: datetime | None = None) -> None:
+        self.graphs = OkrGraphByCycleLoader(read, now)
         self.objectives = ObjectiveByIdLoader(read, self.graphs)
         self.corrections = CorrectionsByReadingLoader(read)

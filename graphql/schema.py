@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from importlib.metadata import version
 
 import strawberry
 
 from okrledger.graphql.errors import ERROR_TYPES
+from okrledger.graphql.execution import FastExecutionContext
 from okrledger.graphql.limits import Limits, schema_extensions
 from okrledger.graphql.masking import ObservedSchema
 from okrledger.graphql.mutations.cycles import CycleMutations
@@ -43,7 +45,7 @@ class Query(
 ):
     @strawberry.field(description="The version of the okrledger server answering.")
     def server_version(self) -> str:
-        return version("okrledger")
+        return _installed_version()
 
 
 @strawberry.type(description="One mutation per command; expected refusals are typed results.")
@@ -60,6 +62,12 @@ class Mutation(
     pass
 
 
+@cache
+def _installed_version() -> str:
+    # Reading the installed metadata scans every distribution on the path: once is enough.
+    return version("okrledger")
+
+
 def build_schema(
     limits: Limits | None = None, observers: Sequence[OperationObserver] = ()
 ) -> strawberry.Schema:
@@ -74,6 +82,7 @@ def build_schema(
         subscription=Subscription,
         types=ERROR_TYPES,
         extensions=extensions,
+        execution_context_class=FastExecutionContext,
     )
 
 

@@ -20,6 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 from okrledger.graphql.context import Backend
 from okrledger.graphql.http import REQUEST_ID_HEADER, GraphQLApp
 from okrledger.graphql.limits import Limits
+from okrledger.graphql.response_cache import ResponseCache
 from okrledger.graphql.schema import build_schema
 from okrledger.infra.auth import (
     BearerTokenBackend,
@@ -34,6 +35,7 @@ from okrledger.infra.migrations.runner import pending_on
 from okrledger.infra.observability import Observability
 from okrledger.infra.rate_limit import MutationLimits, RateLimitMiddleware
 from okrledger.infra.settings import Settings
+from okrledger.infra.tenant_heads import head_position
 from okrledger.infra.tokens import InvalidToken, TokenVerifier
 from okrledger.services.identity import Principal
 
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await start_webhook_delivery(runtime)
         app.state.runtime = runtime
         observability.started(runtime)
+        app.state.database = runtime.database
         log.info("okrledger ready", extra={"development_issuer": bool(auth.development_issuer)})
         try:
             yield
@@ -111,6 +114,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_aliases=chosen.graphql_max_aliases,
         max_body_bytes=chosen.max_request_bytes,
     )
+
+    async def head(tenant_id: str) -> int:
+        return await head_position(app.state.database, tenant_id)
+
+    responses = (
+        ResponseCache(chosen.response_cache_bytes, chosen.pace_resolution_seconds)
+        if chosen.response_cache_bytes
+        else None
+    )
     graphql = GraphQLApp(
         build_schema(limits, observability.observers),
         backend=backend,
@@ -118,6 +130,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         development=chosen.development,
         limits=limits,
         allowed_origins=chosen.cors_origins,
+        responses=responses,
+        head=head,
     )
     middleware = observability.middleware(chosen)
     if chosen.cors_origins:

@@ -258,6 +258,22 @@ class Settings(BaseSettings):
         description="Full URL for traces, overriding OTEL_EXPORTER_OTLP_ENDPOINT.",
     )
 
+    response_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        validation_alias="OKRLEDGER_RESPONSE_CACHE_BYTES",
+        description="Memory per process for query answers cached under each tenant's log "
+        "position (never stale: a write moves the position); 0 turns the cache off.",
+    )
+    pace_resolution_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        validation_alias="OKRLEDGER_PACE_RESOLUTION",
+        description="With the response cache on, current reads judge pace at the start of "
+        "the current span of this many seconds (their judgedAt), so answers can be shared.",
+    )
+
     graphql_max_depth: int = Field(default=12, validation_alias="OKRLEDGER_GRAPHQL_MAX_DEPTH")
     graphql_max_aliases: int = Field(default=30, validation_alias="OKRLEDGER_GRAPHQL_MAX_ALIASES")
     graphql_max_tokens: int = Field(default=5000, validation_alias="OKRLEDGER_GRAPHQL_MAX_TOKENS")

@@ -118,7 +118,11 @@ class OkrQueries:
         moment = moment_of(as_of)
         async with info.context.read() as rows:
             tree = await okr_queries.cycle_tree(
-                rows, cycle, as_of=moment, include_archived=include_archived
+                rows,
+                cycle,
+                as_of=moment,
+                now=info.context.now if moment is None else None,
+                include_archived=include_archived,
             )
         if tree is None:
             return None
@@ -152,7 +156,9 @@ async def read_objective(info: Info[Context, None], objective_id: UUID) -> Objec
         tree = (
             None
             if cycle_id is None
-            else await okr_queries.cycle_tree(rows, cycle_id, include_archived=True)
+            else await okr_queries.cycle_tree(
+                rows, cycle_id, now=info.context.now, include_archived=True
+            )
         )
     found = None if tree is None else OkrGraph(tree).objective(objective_id)
     if found is None:

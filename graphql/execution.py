@@ -1,0 +1,209 @@
+"""Execution with a fast path for plain attributes: the per-field cost of big trees.
+
+graphql-core completes every field of every object through the same general machinery
+(resolve info, path, awaitable checks, completion by type), which on an okrTree of
+55,000 fields is most of the time a read takes. Most of those fields are plain
+attributes of our types: strawberry's basic fields (no resolver, no permission, no
+extension), holding a scalar, an enum, or further plain objects. For those, the value
+is the attribute, serialised by its type; this context computes them so.
+
+Anything else (a resolver, arguments, an abstract type, an `is_type_of` check, a null
+where the type forbids it, a value its type refuses) leaves the field to graphql-core,
+which then reports errors exactly as it always does. The fast path has no side effects,
+so a field it gives up on is simply executed again the usual way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    Undefined,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+Serialize = Callable[[Any], Any]
+
+
+class _Slow(Exception):
+    """The fast path gives up on a field; graphql-core executes it instead."""
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    serialize: Serialize
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class _Object:
+    fields: tuple[_Field, ...]
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class _List:
+    item: _Leaf | _Object | _List
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class _Field:
+    response_name: str
+    attribute: str | None  # None: __typename
+    typename: str
+    completion: _Leaf | _Object | _List | None  # None: __typename
+
+
+_Completion = _Leaf | _Object | _List
+_SLOW = _Slow()
+
+
+class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's execution context, computing plain-attribute fields directly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per grouped field set (kept alive with it, so its id is not reused): each field's
+        # fast completion, or None where graphql-core must execute it.
+        self._plans: dict[int, tuple[GroupedFieldSet, tuple[_Field | None, ...]]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        plan = self._plan(parent_type, grouped_field_set)
+        middleware = self.middleware_manager
+        if (middleware is not None and middleware.middlewares) or not any(plan):
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        slow: dict[str, FieldDetailsList] = {}
+        for (response_name, details), field in zip(grouped_field_set.items(), plan, strict=True):
+            if field is not None:
+                try:
+                    results[response_name] = _value(field, source_value)
+                    continue
+                except _Slow:
+                    pass
+            slow[response_name] = details
+            results[response_name] = Undefined  # keeps the response's field order
+        if not slow:
+            return results
+        rest = super().execute_fields(parent_type, source_value, path, slow, position_context)
+        if isinstance(rest, dict):
+            return _merge(results, rest)
+
+        async def merged() -> dict[str, Any]:
+            return _merge(results, await rest)
+
+        return merged()
+
+    def _plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> tuple[_Field | None, ...]:
+        known = self._plans.get(id(grouped_field_set))
+        if known is not None and known[0] is grouped_field_set:
+            return known[1]
+        plan = tuple(
+            self._field(parent_type, name, details) for name, details in grouped_field_set.items()
+        )
+        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
+
+    def _field(
+        self, parent_type: GraphQLObjectType, response_name: str, details: FieldDetailsList
+    ) -> _Field | None:
+        node = details[0].node
+        name = node.name.value
+        if name == "__typename":
+            return _Field(response_name, None, parent_type.name, None)
+        field_def = parent_type.fields.get(name)
+        if field_def is None or field_def.args or node.arguments:
+            return None
+        definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
+            return None
+        if definition.default_resolver is not getattr or definition.python_name is None:
+            return None
+        completion = self._completion(field_def.type, details)
+        if completion is None:
+            return None
+        return _Field(response_name, definition.python_name, parent_type.name, completion)
+
+    def _completion(
+        self, graphql_type: GraphQLOutputType, details: FieldDetailsList
+    ) -> _Completion | None:
+        nullable = not isinstance(graphql_type, GraphQLNonNull)
+        inner = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+        if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+            return _Leaf(inner.serialize, nullable)
+        if isinstance(inner, GraphQLList):
+            item = self._completion(inner.of_type, details)
+            return None if item is None else _List(item, nullable)
+        if not isinstance(inner, GraphQLObjectType) or inner.is_type_of is not None:
+            return None
+        collected = self.collect_subfields(inner, details)
+        if collected.new_defer_usages or collected.forbidden_directive_instances:
+            return None
+        fields = self._plan(inner, collected.grouped_field_set)
+        if any(field is None for field in fields):
+            return None  # graphql-core completes the object, our fields fast in it again
+        return _Object(tuple(f for f in fields if f is not None), nullable)
+
+
+def _value(field: _Field, source: Any) -> Any:
+    if field.completion is None:
+        return field.typename
+    assert field.attribute is not None
+    return _complete(field.completion, getattr(source, field.attribute))
+
+
+def _complete(completion: _Completion, value: Any) -> Any:
+    if value is None:
+        if completion.nullable:
+            return None
+        raise _SLOW
+    if isinstance(value, Exception):
+        raise _SLOW
+    if isinstance(completion, _Leaf):
+        try:
+            serialized = completion.serialize(value)
+        except Exception:  # graphql-core reports it, with its path, on the usual way
+            raise _SLOW from None
+        if serialized is None or serialized is Undefined:
+            raise _SLOW
+        return serialized
+    if isinstance(completion, _List):
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise _SLOW
+        item = completion.item
+        return [_complete(item, v) for v in value]
+    return {f.response_name: _value(f, value) for f in completion.fields}
+
+
+def _merge(fast: dict[str, Any], executed: Mapping[str, Any]) -> dict[str, Any]:
+    for name in list(fast):
+        if fast[name] is Undefined:
+            if name in executed:
+                fast[name] = executed[name]
+            else:
+                del fast[name]
+    return fast
