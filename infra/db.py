@@ -87,20 +87,21 @@ class Database:
     ) -> AsyncIterator[asyncpg.Connection]:
         """A transaction with the tenant set for Row-Level Security; commits on success."""
         check_tenant_id(tenant_id)
-        span = (
-            nullcontext()
-            if self.trace is None
-            else self.trace(
-                "db.read" if readonly else "db.write",
-                {"db.system.name": "postgresql", "okrledger.tenant_id": tenant_id},
-            )
-        )
-        with span:
+        with self.span(tenant_id, readonly=readonly):
             async with self.pool.acquire() as proxy:
                 connection = cast(asyncpg.Connection, proxy)
                 async with connection.transaction(readonly=readonly):
                     await set_tenant(connection, tenant_id)
                     yield connection
+
+    def span(self, tenant_id: str, *, readonly: bool) -> AbstractContextManager[object]:
+        """The trace span of one unit of database work (nothing while tracing is off)."""
+        if self.trace is None:
+            return nullcontext()
+        return self.trace(
+            "db.read" if readonly else "db.write",
+            {"db.system.name": "postgresql", "okrledger.tenant_id": tenant_id},
+        )
 
     async def ping(self) -> bool:
         try:

@@ -100,23 +100,26 @@ class PostgresEventStore:
             [e.timestamp for e in events],
         )
         try:
-            # With nothing else to write, the append is one statement in its own transaction.
-            if not (claims or snapshot or self._hooks):
-                async with self._db.pool.acquire() as single:
-                    rows = await single.fetch(_APPEND, *arguments)
-            else:
-                # append_events sets the tenant for the transaction itself, first thing.
-                async with self._db.pool.acquire() as proxy, proxy.transaction():
-                    connection = cast(asyncpg.Connection, proxy)
-                    rows = await connection.fetch(_APPEND, *arguments)
-                    if claims:
-                        await _insert_claims(connection, context.tenant_id, stream_id, claims)
-                    if snapshot is not None:
-                        await _insert_snapshot(connection, context.tenant_id, snapshot)
-                    if self._hooks:
-                        recorded = _recorded(context, stream_type, events, stored, rows, event_ids)
-                        for hook in self._hooks:
-                            await hook(connection, recorded)
+            with self._db.span(context.tenant_id, readonly=False):
+                # With nothing else to write, the append is one statement in its own transaction.
+                if not (claims or snapshot or self._hooks):
+                    async with self._db.pool.acquire() as single:
+                        rows = await single.fetch(_APPEND, *arguments)
+                else:
+                    # append_events sets the tenant for the transaction itself, first thing.
+                    async with self._db.pool.acquire() as proxy, proxy.transaction():
+                        connection = cast(asyncpg.Connection, proxy)
+                        rows = await connection.fetch(_APPEND, *arguments)
+                        if claims:
+                            await _insert_claims(connection, context.tenant_id, stream_id, claims)
+                        if snapshot is not None:
+                            await _insert_snapshot(connection, context.tenant_id, snapshot)
+                        if self._hooks:
+                            recorded = _recorded(
+                                context, stream_type, events, stored, rows, event_ids
+                            )
+                            for hook in self._hooks:
+                                await hook(connection, recorded)
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name == "commands_pkey":
                 outcome = await self.outcome(context.tenant_id, context.command_id)
