@@ -13,6 +13,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from okrledger.graphql.error_codes import CodeDocumentErrors
 from okrledger.graphql.masking import MaskUnexpectedErrors
 
 
@@ -33,4 +34,5 @@ def schema_extensions(
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         MaskUnexpectedErrors,
+        CodeDocumentErrors,
     ]
