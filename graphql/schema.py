@@ -24,6 +24,7 @@ from okrledger.graphql.queries.kpi import KpiQueries
 from okrledger.graphql.queries.me import MeQueries
 from okrledger.graphql.queries.okr import OkrQueries
 from okrledger.graphql.queries.webhooks import WebhookQueries
+from okrledger.graphql.scalars import SCALAR_OVERRIDES
 from okrledger.graphql.subscriptions import Subscription
 
 
@@ -58,6 +59,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=ERROR_TYPES,
         extensions=schema_extensions(limits or Limits()),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 
