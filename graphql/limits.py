@@ -15,6 +15,7 @@ from strawberry.extensions import (
 
 from okrledger.graphql.error_codes import CodeDocumentErrors
 from okrledger.graphql.masking import MaskUnexpectedErrors
+from okrledger.graphql.text_input import RefuseControlCharacters
 
 
 @dataclass(frozen=True)
@@ -35,4 +36,5 @@ def schema_extensions(
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         MaskUnexpectedErrors,
         CodeDocumentErrors,
+        RefuseControlCharacters,
     ]
