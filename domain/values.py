@@ -44,9 +44,9 @@ def _decimal_places(number: Decimal) -> int:
 
 
 def non_blank(text: str, *, field: str, max_length: int = 500) -> str:
-    """Trimmed text that is neither empty nor longer than `max_length` characters."""
+    """Trimmed text with something visible in it, at most `max_length` characters."""
     cleaned = text.strip()
-    if not cleaned:
+    if not any(character.isprintable() and not character.isspace() for character in cleaned):
         raise InvalidValue(f"{field} must not be empty", field=field)
     if len(cleaned) > max_length:
         raise InvalidValue(f"{field} must be at most {max_length} characters", field=field)
