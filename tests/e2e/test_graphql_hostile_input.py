@@ -78,6 +78,11 @@ async def post(api: Api, body: Any) -> dict[str, Any]:
     return assert_answered_safely(response)
 
 
+BATCH_REFUSALS = {
+    "recordKpiReadings": "... on KpiReadingsRefusedError { refusals { index code field } }"
+}
+
+
 async def mutate(api: Api, name: str, given: dict[str, Any]) -> dict[str, Any]:
     """The mutation's result, or the body when GraphQL refused the request itself."""
     input_type = name[0].upper() + name[1:] + "Input"
@@ -85,8 +90,7 @@ async def mutate(api: Api, name: str, given: dict[str, Any]) -> dict[str, Any]:
         api,
         {
             "query": f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ __typename "
-            "... on UserError { code message field } "
-            "... on KpiReadingsRefusedError { refusals { index code field } } } }",
+            f"... on UserError {{ code message field }} {BATCH_REFUSALS.get(name, '')} }} }}",
             "variables": {"input": given},
         },
     )
@@ -97,19 +101,23 @@ async def mutate(api: Api, name: str, given: dict[str, Any]) -> dict[str, Any]:
 
 
 def refused_naming(result: dict[str, Any], field: str) -> bool:
-    """A typed refusal that names `field`: a ValidationError, or a variable coercion error."""
+    """A typed refusal that names `field`: a ValidationError, or a top-level error (a variable
+    that does not coerce, or text refused before any resolver) that names it."""
     if "errors" in result:
         [error] = result["errors"]
+        extensions = error["extensions"]
+        if extensions["code"] == "VALIDATION":
+            return bool(extensions.get("field") == field)
         path = re.search(r"invalid value at ([\w.\[\]]+):", error["message"])
         return (
-            error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+            extensions["code"] == "GRAPHQL_VALIDATION_FAILED"
             and path is not None
             and path.group(1).rsplit(".", 1)[-1] == field
         )
     if result["__typename"] == "KpiReadingsRefusedError":  # a batch names each bad reading
         [refusal] = result["refusals"]
-        return refusal["code"] == "VALIDATION" and refusal["field"] == field
-    return result["__typename"] == "ValidationError" and result["field"] == field
+        return bool(refusal["code"] == "VALIDATION" and refusal["field"] == field)
+    return bool(result["__typename"] == "ValidationError" and result["field"] == field)
 
 
 # --- Limits and floods ---------------------------------------------------------------------
@@ -240,3 +248,167 @@ async def test_a_number_that_is_not_finite_is_a_validation_error_naming_the_fiel
     result = await mutate(editor, name, given)
 
     assert refused_naming(result, field), result
+
+
+# --- Dates and times -----------------------------------------------------------------------
+
+HOSTILE_DATES = ["9999-12-31", "10000-01-01", "1969-12-31", "0001-01-01", "", "2026-02-30"]
+HOSTILE_MOMENTS = [
+    "9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-12:00", "+10000-01-01T00:00:00Z",
+    "1969-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00", "", "2026-13-01T00:00:00Z",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", HOSTILE_DATES)
+@pytest.mark.parametrize("field", ["startsOn", "endsOn"])
+async def test_a_cycle_date_far_in_the_future_or_before_1970_is_refused_naming_the_field(
+    editor: Api, unchanged: None, field: str, value: str
+) -> None:
+    given = {"name": "Q", "startsOn": "2026-10-01", "endsOn": "2026-12-31", field: value}
+
+    result = await mutate(editor, "startCycle", given)
+
+    assert refused_naming(result, field), result
+
+
+@pytest.mark.parametrize("value", HOSTILE_MOMENTS)
+@pytest.mark.parametrize("batch", [False, True], ids=["one", "batch"])
+async def test_a_reading_observed_far_in_the_future_or_before_1970_is_refused(
+    editor: Api, world: dict[str, str], unchanged: None, value: str, batch: bool
+) -> None:
+    reading = {"value": "1", "observedAt": value}
+
+    if batch:
+        result = await mutate(
+            editor, "recordKpiReadings", {"kpiId": world["kpi"], "readings": [reading]}
+        )
+    else:
+        result = await mutate(editor, "recordKpiReading", {"kpiId": world["kpi"], **reading})
+
+    assert refused_naming(result, "observedAt"), result
+
+
+def moment_reads(world: dict[str, str]) -> list[tuple[str, str]]:
+    """Every read that takes a moment, as (document with $t, argument name)."""
+    kpi, cycle, objective = world["kpi"], world["cycle"], world["objective"]
+    return [
+        ("query($t: DateTime!) { cycles(asOf: {time: $t}) { id } }", "time"),
+        (f'query($t: DateTime!) {{ objective(id: "{objective}", asOf: {{time: $t}}) {{ id }} }}',
+         "time"),
+        (f'query($t: DateTime!) {{ okrTree(cycle: "{cycle}", asOf: {{time: $t}}) {{ cycleId }} }}',
+         "time"),
+        (f'query($t: DateTime!) {{ kpi(id: "{kpi}", asOf: {{time: $t}}) {{ id }} }}', "time"),
+        ("query($t: DateTime!) { auditLog(filter: {from: $t}) { edges { cursor } } }", "from"),
+        ("query($t: DateTime!) { auditLog(filter: {to: $t}) { edges { cursor } } }", "to"),
+        (f'query($t: DateTime!) {{ kpi(id: "{kpi}") {{ readings(from: $t) '
+         "{ edges { cursor } } } }", "from"),
+        (f'query($t: DateTime!) {{ kpi(id: "{kpi}") {{ history(from: $t, '
+         'to: "2026-12-31T00:00:00Z", bucket: DAY, aggregate: AVG) { value } } }', "from"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", HOSTILE_MOMENTS)
+@pytest.mark.parametrize("index", range(8))
+async def test_a_read_at_a_moment_far_in_the_future_or_before_1970_is_a_typed_error(
+    admin: Api, world: dict[str, str], value: str, index: int
+) -> None:
+    query, _ = moment_reads(world)[index]
+
+    body = await post(admin, {"query": query, "variables": {"t": value}})
+
+    [error] = body["errors"]
+    assert error["extensions"]["code"] in ("GRAPHQL_VALIDATION_FAILED", "VALIDATION"), body
+
+
+# --- Text ----------------------------------------------------------------------------------
+
+
+def text_inputs(world: dict[str, str], text: str) -> list[tuple[str, dict[str, Any], str]]:
+    """Every input that takes text, with `text` in it: (mutation, input, field)."""
+    objective, kpi = world["objective"], world["kpi"]
+    kr = {"objectiveId": objective, "keyResultId": world["keyResult"]}
+    cycle = {"name": "Q", "startsOn": "2027-01-01", "endsOn": "2027-03-31"}
+    new_objective = {"cycleId": world["cycle"], "title": "T", "owner": "ana"}
+    new_kr = {
+        "objectiveId": objective,
+        "title": "K",
+        "metric": "NUMBER",
+        "start": "0",
+        "target": "1",
+    }
+    new_kpi = {
+        "name": "N",
+        "key": "k-2",
+        "unit": "%",
+        "direction": "HIGHER_IS_BETTER",
+        "area": "A",
+        "cadence": "DAILY",
+    }
+    reading = {"kpiId": kpi, "value": "1", "observedAt": observed()}
+    return [
+        ("startCycle", {**cycle, "name": text}, "name"),
+        ("setObjective", {**new_objective, "title": text}, "title"),
+        ("setObjective", {**new_objective, "owner": text}, "owner"),
+        ("setObjective", {**new_objective, "description": text}, "description"),
+        ("setObjective", {**new_objective, "team": text}, "team"),
+        ("reviseObjective", {"objectiveId": objective, "title": text}, "title"),
+        ("reviseObjective", {"objectiveId": objective, "description": text}, "description"),
+        ("assignObjectiveOwner", {"objectiveId": objective, "owner": text}, "owner"),
+        ("addKeyResult", {**new_kr, "title": text}, "title"),
+        ("addKeyResult", {**new_kr, "unit": text}, "unit"),
+        ("reviseKeyResult", {**kr, "title": text}, "title"),
+        ("checkInKeyResult", {**kr, "value": "2", "confidence": "ON_TRACK", "note": text},
+         "note"),
+        ("defineKpi", {**new_kpi, "name": text}, "name"),
+        ("defineKpi", {**new_kpi, "key": text}, "key"),
+        ("defineKpi", {**new_kpi, "area": text}, "area"),
+        ("defineKpi", {**new_kpi, "unit": text}, "unit"),
+        ("reviseKpi", {"kpiId": kpi, "name": text}, "name"),
+        ("recordKpiReading", {**reading, "source": text}, "source"),
+        ("correctKpiReading", {"kpiId": kpi, "readingId": world["reading"], "value": "6",
+                               "reason": text}, "reason"),
+        ("reviseObjective", {"objectiveId": objective, "title": "T2", "reason": text}, "reason"),
+        ("reviseObjective", {"objectiveId": objective, "title": "T2", "commandId": text},
+         "commandId"),
+    ]  # fmt: skip
+
+
+TEXT_FIELDS = [f"{name}.{field}" for name, _, field in text_inputs(WORLD, "")]
+NUL_TEXTS = {"nul": "ab\u0000cd", "escape": "ab\u001bcd", "only-nul": "\u0000"}
+
+
+@pytest.mark.parametrize("text", NUL_TEXTS.values(), ids=NUL_TEXTS.keys())
+@pytest.mark.parametrize("index", range(len(TEXT_FIELDS)), ids=TEXT_FIELDS)
+async def test_text_with_a_nul_or_control_character_is_refused_naming_the_field(
+    editor: Api, world: dict[str, str], unchanged: None, text: str, index: int
+) -> None:
+    name, given, field = text_inputs(world, text)[index]
+
+    result = await mutate(editor, name, given)
+
+    assert refused_naming(result, field), result
+
+
+REQUIRED_TEXT = [i for i, f in enumerate(TEXT_FIELDS) if f.rsplit(".", 1)[1] in
+                 {"name", "title", "owner", "key", "area", "reason"}
+                 and not f.startswith("reviseObjective.reason")]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200b"], ids=["empty", "blank", "zero-width"])
+@pytest.mark.parametrize("index", REQUIRED_TEXT, ids=[TEXT_FIELDS[i] for i in REQUIRED_TEXT])
+async def test_an_empty_required_text_is_refused_naming_the_field(
+    editor: Api, world: dict[str, str], unchanged: None, text: str, index: int
+) -> None:
+    name, given, field = text_inputs(world, text)[index]
+
+    result = await mutate(editor, name, given)
+
+    assert refused_naming(result, field), result
+
+
+async def test_right_to_left_text_and_emoji_are_kept_exactly(editor: Api) -> None:
+    title = "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \U0001f680\U0001f1fa\U0001f1f8"
+
+    objective = await set_objective(editor, title=title, owner="\u0639\u0644\u064a")
+
+    assert (objective["title"], objective["owner"]) == (title, "\u0639\u0644\u064a")
