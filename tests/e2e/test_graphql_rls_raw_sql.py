@@ -74,9 +74,9 @@ async def test_without_a_tenant_the_application_role_cannot_insert_into_any_rls_
     try:
         refused = []
         for table, row in samples.items():
+            copy = f'INSERT INTO "{table}" SELECT * FROM json_populate_record(null::"{table}", $1)'
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                copy = f'SELECT * FROM json_populate_record(null::"{table}", $1)'
-                await raw.execute(f'INSERT INTO "{table}" {copy}', row)
+                await raw.execute(copy, row)
             refused.append(table)
     finally:
         await raw.close()
