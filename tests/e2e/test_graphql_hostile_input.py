@@ -413,3 +413,20 @@ async def test_right_to_left_text_and_emoji_are_kept_exactly(editor: Api) -> Non
     objective = await set_objective(editor, title=title, owner="\u0639\u0644\u064a")
 
     assert (objective["title"], objective["owner"]) == (title, "\u0639\u0644\u064a")
+
+
+@pytest.mark.parametrize("zero", ["-0", "-0.000", Raw("-0.0")], ids=["text", "places", "number"])
+async def test_negative_zero_is_checked_in_as_zero(
+    editor: Api, world: dict[str, str], zero: Any
+) -> None:
+    given = {"objectiveId": world["objective"], "keyResultId": world["keyResult"],
+             "value": zero, "confidence": "ON_TRACK"}  # fmt: skip
+
+    await mutate(editor, "checkInKeyResult", given)
+    body = await post(
+        editor,
+        {"query": "query($k: UUID!) { keyResult(id: $k) { current } }",
+         "variables": {"k": world["keyResult"]}},
+    )  # fmt: skip
+
+    assert body["data"]["keyResult"]["current"] == "0"
