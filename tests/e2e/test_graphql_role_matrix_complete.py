@@ -4,6 +4,8 @@ which no table held, are run for every role here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import graphql
 import pytest
 
@@ -31,7 +33,11 @@ SUBSCRIPTIONS = {"goalEvents"}
 
 def test_every_mutation_is_in_a_role_matrix_table() -> None:
     assert SCHEMA.mutation_type is not None
-    tables = [goal_permissions.MUTATIONS, kpi_permissions.MUTATIONS, webhook_permissions.MUTATIONS]
+    tables: list[Mapping[str, object]] = [
+        goal_permissions.MUTATIONS,
+        kpi_permissions.MUTATIONS,
+        webhook_permissions.MUTATIONS,
+    ]
 
     assert {name for table in tables for name in table} == set(SCHEMA.mutation_type.fields)
 
