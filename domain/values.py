@@ -1,10 +1,15 @@
-"""Value rules shared by every aggregate: measured values are finite Decimals."""
+"""Value rules shared by every aggregate: measured values are finite Decimals of sane size."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
 from okrledger.domain.errors import InvalidValue
+
+# Far beyond any measured value or amount of money, and well inside what PostgreSQL's
+# numeric and Python's decimal arithmetic (28 significant digits) handle without overflow.
+MAX_INTEGER_DIGITS = 18
+MAX_DECIMAL_PLACES = 18
 
 
 def finite_decimal(value: Decimal | int | str, *, field: str) -> Decimal:
@@ -17,13 +22,31 @@ def finite_decimal(value: Decimal | int | str, *, field: str) -> Decimal:
         raise InvalidValue(f"{field} must be a finite number, got {value}", field=field)
     if number.is_zero():
         return Decimal(0)  # normalises negative zero
+    if number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise InvalidValue(
+            f"{field} must have at most {MAX_INTEGER_DIGITS} digits before the decimal point",
+            field=field,
+        )
+    if _decimal_places(number) > MAX_DECIMAL_PLACES:
+        raise InvalidValue(
+            f"{field} must have at most {MAX_DECIMAL_PLACES} decimal places", field=field
+        )
     return number
 
 
+def _decimal_places(number: Decimal) -> int:
+    """Places after the point that are not trailing zeros ("1.50" has 1)."""
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    text = "".join(map(str, digits))
+    trailing_zeros = len(text) - len(text.rstrip("0"))
+    return max(0, -exponent - trailing_zeros)
+
+
 def non_blank(text: str, *, field: str, max_length: int = 500) -> str:
-    """Trimmed text that is neither empty nor longer than `max_length` characters."""
+    """Trimmed text with something visible in it, at most `max_length` characters."""
     cleaned = text.strip()
-    if not cleaned:
+    if not any(character.isprintable() and not character.isspace() for character in cleaned):
         raise InvalidValue(f"{field} must not be empty", field=field)
     if len(cleaned) > max_length:
         raise InvalidValue(f"{field} must be at most {max_length} characters", field=field)

@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, cast, overload
 from uuid import uuid4
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -22,7 +22,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from okrledger.graphql.body_limit import BodyLimit
 from okrledger.graphql.context import Backend, Context, Unauthenticated
@@ -78,6 +78,13 @@ def request_id_of(connection: HTTPConnection) -> str:
     return given if _GIVEN_REQUEST_ID.match(given) else uuid4().hex
 
 
+def bad_request(error: HTTPException) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+        status_code=error.status_code,
+    )
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """`backend` is called per request, so the app can be built before the server starts."""
 
@@ -110,6 +117,31 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._limited(scope, receive, send)
+
+    @overload
+    async def run(
+        self, request: Request, context: Context = ..., root_value: None = ...
+    ) -> Response: ...
+
+    @overload
+    async def run(
+        self, request: WebSocket, context: Context = ..., root_value: None = ...
+    ) -> WebSocket: ...
+
+    async def run(
+        self,
+        request: Request | WebSocket,
+        context: Context = UNSET,
+        root_value: None = UNSET,
+    ) -> Response | WebSocket:
+        """Requests strawberry refuses before GraphQL (not JSON, batched, no query, a mutation
+        over GET) get the JSON error shape of every other refusal, not plain text."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            if isinstance(request, WebSocket):
+                raise
+            return bad_request(error)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

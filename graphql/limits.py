@@ -15,7 +15,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from okrledger.graphql.error_codes import CodeDocumentErrors
 from okrledger.graphql.masking import MaskUnexpectedErrors
+from okrledger.graphql.text_input import RefuseControlCharacters
 
 # Documents whose validation outcome is kept (an LRU shared by the process).
 VALIDATED_DOCUMENTS = 512
@@ -46,4 +48,6 @@ def schema_extensions(
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
         partial(ValidationCache, maxsize=VALIDATED_DOCUMENTS),
         MaskUnexpectedErrors,
+        CodeDocumentErrors,
+        RefuseControlCharacters,
     ]

@@ -29,6 +29,7 @@ from okrledger.graphql.queries.me import MeQueries
 from okrledger.graphql.queries.okr import OkrQueries
 from okrledger.graphql.queries.okr_diff import OkrDiffQueries
 from okrledger.graphql.queries.webhooks import WebhookQueries
+from okrledger.graphql.scalars import SCALAR_OVERRIDES
 from okrledger.graphql.subscriptions import Subscription
 
 
@@ -83,6 +84,7 @@ def build_schema(
         types=ERROR_TYPES,
         extensions=extensions,
         execution_context_class=FastExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 
