@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.e2e.kpi_steps import define_kpi, record_reading
 from tests.e2e.okr_steps import OBJECTIVE, set_objective, start_cycle
-from tests.e2e.read_steps import read
+from tests.e2e.read_steps import check_in, read
 from tests.e2e.server import Api
 
 EXPLAINED = """query($id: UUID!, $asOf: AsOfInput) {
@@ -43,21 +43,6 @@ async def key_result(
     assert result["__typename"] == "AddKeyResultPayload", result
     added: dict[str, Any] = result["objective"]["keyResults"][-1]
     return added
-
-
-async def check_in(api: Api, objective_id: str, key_result_id: str, value: str) -> dict[str, Any]:
-    result = await api.mutate(
-        "checkInKeyResult",
-        {
-            "objectiveId": objective_id,
-            "keyResultId": key_result_id,
-            "value": value,
-            "confidence": "ON_TRACK",
-        },
-        OBJECTIVE,
-    )
-    assert result["__typename"] == "CheckInKeyResultPayload", result
-    return result
 
 
 async def explained(api: Api, objective_id: str, **as_of: Any) -> dict[str, Any]:
