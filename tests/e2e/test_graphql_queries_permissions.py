@@ -33,6 +33,11 @@ QUERIES: dict[str, tuple[str, set[Role]]] = {
         HISTORY_READERS,
     ),
     "verifyAuditChain": ("{ verifyAuditChain { ok } }", HISTORY_READERS),
+    "okrTreeDiff": (
+        f'{{ okrTreeDiff(cycle: "{ANY_ID}", from: {{position: 0}}, to: {{position: 1}}) '
+        "{ cycle { id } } }",
+        HISTORY_READERS,
+    ),
 }
 
 CASES = [

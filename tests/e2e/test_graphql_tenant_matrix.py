@@ -107,6 +107,8 @@ QUERIES: dict[str, str] = {
     "auditLog": "{ auditLog { edges { cursor } } }",
     "goalpostChanges": "query($c: UUID!) { goalpostChanges(cycle: $c) { edges { cursor } } }",
     "verifyAuditChain": "{ verifyAuditChain { checked } }",
+    "okrTreeDiff": "query($c: UUID!) { okrTreeDiff(cycle: $c, from: {position: 0}, "
+    "to: {position: 1000000}) { cycle { id } } }",
     "events": "{ events { events { id } } }",
     "webhooks": "{ webhooks(includeRemoved: true) { id } }",
     "webhook": "query($w: UUID!) { webhook(id: $w) { id } }",

@@ -171,15 +171,21 @@ async def test_a_tampered_admin_token_changes_nothing(
     assert_refused_cleanly(response)
 
 
-async def test_a_100_kb_token_header_is_cut_off_by_the_http_server_which_keeps_serving(
+async def test_a_100_kb_token_header_is_refused_and_the_server_keeps_serving(
     client: ApiClient, forger: Forger, tenant: str
 ) -> None:
     huge = forger.sign(forger.claims(tenant, padding="x" * 100_000))
 
-    with pytest.raises(httpx.HTTPError):  # uvicorn drops a request whose headers pass 16 KB
-        await client.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer {huge}"})
+    try:
+        response = await client.post(
+            "/graphql", json=QUERY, headers={"Authorization": f"Bearer {huge}"}
+        )
+    except httpx.HTTPError:
+        response = None  # uvicorn's h11 parser drops a request whose headers pass 16 KB
     after = await client.post("/graphql", json={"query": "{ serverVersion }"})
 
+    if response is not None:  # httptools passes it on, and the token check refuses it
+        assert_refused_cleanly(response)
     assert after.status_code == 200
 
 
