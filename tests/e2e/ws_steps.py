@@ -38,7 +38,7 @@ async def socket(
 
 
 async def acknowledged(connection: ClientConnection) -> None:
-    ack = json.loads(await connection.recv())
+    ack = json.loads(text(await connection.recv()))
     assert ack["type"] == "connection_ack", ack
 
 
@@ -52,8 +52,15 @@ async def subscribe(
 WAIT_SECONDS = 15
 
 
+def text(frame: str | bytes) -> str:
+    """The protocol's messages are text frames; browser clients drop binary ones."""
+    assert isinstance(frame, str), f"a binary frame: {frame!r}"
+    return frame
+
+
 async def receive(connection: ClientConnection) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(await asyncio.wait_for(connection.recv(), WAIT_SECONDS))
+    frame = await asyncio.wait_for(connection.recv(), WAIT_SECONDS)
+    message: dict[str, Any] = json.loads(text(frame))
     return message
 
 
