@@ -150,7 +150,7 @@ async def test_interleaved_key_result_moves_in_one_run_equal_the_moves_one_at_a_
         elif not (step > 17 and kr == krs[0]):
             confidence = list(Confidence)[step % 3]
             check_in = key_results.CheckInKeyResult(
-                objective_id, kr, Decimal(step) / 3, confidence, note=f"week {step // 4}"
+                objective_id, kr, round(Decimal(step) / 3, 6), confidence, note=f"week {step // 4}"
             )
             await key_results.check_in_key_result(check_in, ctx(tenant), handler)
 
