@@ -222,6 +222,14 @@ async def test_token_for_another_audience_is_refused(
     assert await _refused(_verifier(issuer, http), token) == "token meant for another audience"
 
 
+async def test_token_naming_several_audiences_one_of_them_ours_is_accepted(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    token = issuer.token(tenant, aud=["https://id.example.com/userinfo", AUDIENCE])
+
+    assert (await _verifier(issuer, http).verify(token)).tenant_id == tenant
+
+
 async def test_token_signed_with_a_key_the_issuer_never_published_is_refused(
     issuer: Issuer, http: httpx.AsyncClient, tenant: str
 ) -> None:
