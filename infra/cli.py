@@ -17,6 +17,7 @@ from okrledger.infra.bootstrap import start_runtime
 from okrledger.infra.cli_audit import audit_app
 from okrledger.infra.cli_common import ConfigFile, DataDir, owner_database, settings_for
 from okrledger.infra.cli_projections import projections_app
+from okrledger.infra.cli_tenants import tenants_app
 from okrledger.infra.demo import DemoReport, seed_demo
 from okrledger.infra.logging import configure_logging
 from okrledger.infra.metrics_processes import shared_metrics
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
+app.add_typer(tenants_app, name="tenants")
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:

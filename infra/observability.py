@@ -10,6 +10,7 @@ import asyncpg
 from starlette.middleware import Middleware
 
 from okrledger.graphql.observe import OperationObserver
+from okrledger.infra.access_log import AccessLogMiddleware, AccessLogObserver
 from okrledger.infra.bootstrap import Runtime, live_projections
 from okrledger.infra.kpi_links import POLICY
 from okrledger.infra.metrics import Metrics
@@ -28,6 +29,7 @@ class Observability:
     metrics: Metrics | None
     tracing: Tracing | None
     runtime: Runtime | None = field(default=None)
+    access_log: AccessLogObserver = field(default_factory=AccessLogObserver)
 
     @classmethod
     def of(cls, settings: Settings) -> Observability:
@@ -35,20 +37,23 @@ class Observability:
 
     @property
     def observers(self) -> Sequence[OperationObserver]:
-        """What watches each GraphQL operation (nothing, when both are off)."""
-        return [o for o in (self.metrics, self.tracing) if o is not None]
+        """What watches each GraphQL operation: the access log, metrics and traces."""
+        return [o for o in (self.access_log, self.metrics, self.tracing) if o is not None]
 
     def middleware(self, settings: Settings) -> list[Middleware]:
+        # Outermost, so requests refused before GraphQL (401, 413) are logged with their status.
+        access_log = Middleware(AccessLogMiddleware)
         if self.metrics is None:
-            return []
+            return [access_log]
         return [
+            access_log,
             Middleware(
                 MetricsMiddleware,
                 metrics=self.metrics,
                 pools=self.pools,
                 projections=tracked_positions(),
                 token=settings.metrics_token,
-            )
+            ),
         ]
 
     def pools(self) -> Mapping[str, asyncpg.Pool]:

@@ -121,13 +121,15 @@ class Settings(BaseSettings):
     tenant_claim: str = Field(
         default="tenant_id",
         validation_alias="OKRLEDGER_TENANT_CLAIM",
-        description="The access-token claim naming the caller's tenant.",
+        description="The access-token claim naming the caller's tenant; a dotted path "
+        "(a.b) reaches into nested claims when no claim has that exact name.",
     )
     roles_claim: str = Field(
         default="roles",
         validation_alias="OKRLEDGER_ROLES_CLAIM",
         description="The access-token claim listing the caller's roles "
-        "(admin, editor, viewer, auditor, integrator; others are ignored).",
+        "(admin, editor, viewer, auditor, integrator; others are ignored); a dotted path "
+        "(realm_access.roles) reaches into nested claims when no claim has that exact name.",
     )
     dev_issuer_url: str | None = Field(
         default=None,

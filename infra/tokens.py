@@ -45,6 +45,9 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class ClaimNames:
+    """Where the tenant and the roles are: a claim's name, or a dotted path into nested claims
+    (`realm_access.roles`)."""
+
     tenant: str = "tenant_id"
     roles: str = "roles"
 
@@ -111,7 +114,7 @@ class TokenVerifier:
         return dict(claims)
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
-        tenant = claims.get(self._claims.tenant)
+        tenant = claim(claims, self._claims.tenant)
         if tenant is None:
             raise InvalidToken(f"token has no {self._claims.tenant} claim")
         try:
@@ -124,9 +127,23 @@ class TokenVerifier:
         return Principal(
             subject=str(claims["sub"]),
             tenant_id=tenant_id,
-            roles=_roles(claims.get(self._claims.roles), self._claims.roles),
+            roles=_roles(claim(claims, self._claims.roles), self._claims.roles),
             client_id=client_id if isinstance(client_id, str) else None,
         )
+
+
+def claim(claims: dict[str, Any], name: str) -> object:
+    """The claim `name`, or None: the exact key first, since namespaced claims hold dots
+    (Auth0's `https://okrledger.example/tenant_id`), then the dotted path through nested
+    objects (Keycloak's `realm_access.roles`)."""
+    if name in claims:
+        return claims[name]
+    value: object = claims
+    for part in name.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
 
 
 def _header(token: str) -> dict[str, Any]:

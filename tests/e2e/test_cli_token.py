@@ -85,3 +85,20 @@ def test_every_process_on_a_data_directory_agrees_on_the_development_issuer(
     minted_by_cli = development_issuer(Settings(data_dir=tmp_path))
 
     assert served.issuer == minted_by_cli.issuer == "http://127.0.0.1:8777"
+
+
+async def test_no_development_token_while_a_jwks_url_is_configured(tmp_path: Path) -> None:
+    code, token, err = await okrledger(
+        "token",
+        "--tenant",
+        "acme",
+        "--sub",
+        "alice",
+        "--data-dir",
+        str(tmp_path),
+        OIDC_ISSUER="https://login.example.com",
+        JWKS_URL="https://login.example.com/keys",
+    )
+
+    assert (code, token) == (2, "")
+    assert "development tokens are off" in err

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,8 +28,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from okrledger.infra.auth import build_auth
 from okrledger.infra.jwks import RemoteKeys
-from okrledger.infra.tokens import InvalidToken, TokenVerifier
+from okrledger.infra.settings import Settings
+from okrledger.infra.tokens import ClaimNames, InvalidToken, TokenVerifier
 from okrledger.services.identity import Principal, Role
 
 AUDIENCE = "okrledger"
@@ -217,6 +220,14 @@ async def test_token_for_another_audience_is_refused(
     token = issuer.token(tenant, aud="some-other-api")
 
     assert await _refused(_verifier(issuer, http), token) == "token meant for another audience"
+
+
+async def test_token_naming_several_audiences_one_of_them_ours_is_accepted(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    token = issuer.token(tenant, aud=["https://id.example.com/userinfo", AUDIENCE])
+
+    assert (await _verifier(issuer, http).verify(token)).tenant_id == tenant
 
 
 async def test_token_signed_with_a_key_the_issuer_never_published_is_refused(
@@ -408,3 +419,125 @@ async def test_discovery_naming_another_issuer_is_not_trusted(
     reason = await _refused(verifier, issuer.token(tenant, iss=impostor))
 
     assert reason == "the issuer's keys are unavailable"
+
+
+def _verifier_reading(
+    issuer: Issuer, http: httpx.AsyncClient, *, tenant: str = "tenant_id", roles: str = "roles"
+) -> TokenVerifier:
+    keys = RemoteKeys(http, issuer=issuer.url)
+    claims = ClaimNames(tenant=tenant, roles=roles)
+    return TokenVerifier(keys, issuer=issuer.url, audience=AUDIENCE, leeway=0, claims=claims)
+
+
+async def test_roles_at_a_dotted_path_are_read_from_nested_claims(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    # Keycloak's realm roles
+    token = issuer.token(tenant, roles=None, realm_access={"roles": ["auditor", "offline_access"]})
+
+    principal = await _verifier_reading(issuer, http, roles="realm_access.roles").verify(token)
+
+    assert principal.roles == frozenset({Role.AUDITOR})
+
+
+async def test_roles_of_one_client_are_read_from_resource_access(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    token = issuer.token(
+        tenant,
+        roles=None,
+        resource_access={"okrledger": {"roles": ["editor"]}, "other": {"roles": ["admin"]}},
+    )
+
+    verifier = _verifier_reading(issuer, http, roles="resource_access.okrledger.roles")
+
+    assert (await verifier.verify(token)).roles == frozenset({Role.EDITOR})
+
+
+async def test_tenant_at_a_dotted_path_is_read_from_nested_claims(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    token = issuer.token(tenant, tenant_id=None, organization={"tenant_id": tenant})
+
+    verifier = _verifier_reading(issuer, http, tenant="organization.tenant_id")
+
+    assert (await verifier.verify(token)).tenant_id == tenant
+
+
+async def test_namespaced_claim_names_holding_dots_are_read_as_plain_keys(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    # Auth0's custom claims must be namespaced with a URL
+    token = issuer.token(
+        tenant,
+        tenant_id=None,
+        roles=None,
+        **{
+            "https://okrledger.example/tenant_id": tenant,
+            "https://okrledger.example/roles": ["viewer"],
+        },
+    )
+    verifier = _verifier_reading(
+        issuer,
+        http,
+        tenant="https://okrledger.example/tenant_id",
+        roles="https://okrledger.example/roles",
+    )
+
+    principal = await verifier.verify(token)
+
+    assert (principal.tenant_id, principal.roles) == (tenant, frozenset({Role.VIEWER}))
+
+
+async def test_a_claim_with_the_exact_dotted_name_wins_over_the_nested_path(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    token = issuer.token(
+        tenant, roles=None, **{"realm_access.roles": ["viewer"]}, realm_access={"roles": ["admin"]}
+    )
+
+    principal = await _verifier_reading(issuer, http, roles="realm_access.roles").verify(token)
+
+    assert principal.roles == frozenset({Role.VIEWER})
+
+
+async def test_a_dotted_tenant_path_that_leads_nowhere_is_refused_naming_the_path(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    token = issuer.token(tenant, organization="acme")  # a string, not an object
+
+    verifier = _verifier_reading(issuer, http, tenant="organization.tenant_id")
+
+    assert await _refused(verifier, token) == "token has no organization.tenant_id claim"
+
+
+async def test_a_dotted_roles_path_to_something_not_a_list_is_refused(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    token = issuer.token(tenant, realm_access={"roles": {"admin": True}})
+
+    verifier = _verifier_reading(issuer, http, roles="realm_access.roles")
+
+    assert await _refused(verifier, token) == "token has an invalid realm_access.roles claim"
+
+
+async def test_claim_paths_from_the_settings_reach_the_verifier(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        oidc_issuer=issuer.url,
+        tenant_claim="https://okrledger.example/tenant_id",
+        roles_claim="realm_access.roles",
+    )
+    token = issuer.token(
+        tenant,
+        tenant_id=None,
+        roles=None,
+        realm_access={"roles": ["integrator"]},
+        **{"https://okrledger.example/tenant_id": tenant},
+    )
+
+    principal = await build_auth(settings, http).verifier.verify(token)
+
+    assert (principal.tenant_id, principal.roles) == (tenant, frozenset({Role.INTEGRATOR}))
