@@ -29,50 +29,6 @@ KPI_KEY = ("tenant_id", "kpi_id")
 
 Apply = Callable[[Rows, RecordedEvent, Any], Awaitable[None]]
 
-_RECORD_READING = """
-WITH reading AS (
-    INSERT INTO kpi_readings (tenant_id, kpi_id, reading_id, value, original_value,
-                              observed_at, source, position, recorded_at, run_id, client)
-    VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $10, $11)
-    ON CONFLICT DO NOTHING
-    RETURNING tenant_id, kpi_id, reading_id, value, observed_at, position
-), daily AS (
-    INSERT INTO kpi_daily AS d (tenant_id, kpi_id, day, count, sum, min, max,
-                                first_value, first_observed_at, first_position,
-                                last_value, last_observed_at, last_position)
-    SELECT tenant_id, kpi_id, (observed_at AT TIME ZONE 'UTC')::date, 1, value, value, value,
-           value, observed_at, position, value, observed_at, position
-    FROM reading
-    ON CONFLICT (tenant_id, kpi_id, day) DO UPDATE SET
-        count = d.count + 1,
-        sum = d.sum + EXCLUDED.sum,
-        min = least(d.min, EXCLUDED.min),
-        max = greatest(d.max, EXCLUDED.max),
-        -- Ties on observed time keep the reading recorded first (applied first).
-        first_value = CASE WHEN EXCLUDED.first_observed_at < d.first_observed_at
-                           THEN EXCLUDED.first_value ELSE d.first_value END,
-        first_position = CASE WHEN EXCLUDED.first_observed_at < d.first_observed_at
-                              THEN EXCLUDED.first_position ELSE d.first_position END,
-        first_observed_at = least(d.first_observed_at, EXCLUDED.first_observed_at),
-        last_value = CASE WHEN EXCLUDED.last_observed_at > d.last_observed_at
-                          THEN EXCLUDED.last_value ELSE d.last_value END,
-        last_position = CASE WHEN EXCLUDED.last_observed_at > d.last_observed_at
-                             THEN EXCLUDED.last_position ELSE d.last_position END,
-        last_observed_at = greatest(d.last_observed_at, EXCLUDED.last_observed_at)
-)
-UPDATE kpi_status s SET
-    reading_count = s.reading_count + 1,
-    latest_reading_id = CASE WHEN s.latest_observed_at IS NULL
-                                  OR r.observed_at > s.latest_observed_at
-                             THEN r.reading_id ELSE s.latest_reading_id END,
-    latest_value = CASE WHEN s.latest_observed_at IS NULL OR r.observed_at > s.latest_observed_at
-                        THEN r.value ELSE s.latest_value END,
-    latest_observed_at = greatest(s.latest_observed_at, r.observed_at),
-    version = $9, updated_position = $7, updated_at = $8
-FROM reading r
-WHERE s.tenant_id = r.tenant_id AND s.kpi_id = r.kpi_id
-"""
-
 # A run of readings in one statement, as if recorded one at a time: each day's rollup and
 # each KPI's latest reading fold the run in with the same rules (ties on observed time keep
 # the reading recorded first), and only readings not stored before count.
@@ -241,20 +197,7 @@ def _revised(e: Any) -> dict[str, Any]:
 
 
 async def _reading_recorded(rows: Rows, record: RecordedEvent, e: Any) -> None:
-    await rows.execute(
-        _RECORD_READING,
-        record.tenant_id,
-        record.stream_id,
-        e.reading_id,
-        e.value,
-        e.observed_at,
-        e.source,
-        record.position,
-        record.recorded_at,
-        record.version,
-        e.run_id,
-        e.client,
-    )
+    await _readings_recorded(rows, [(record, e)])
 
 
 async def _readings_recorded(rows: Rows, items: Sequence[Item]) -> None:
