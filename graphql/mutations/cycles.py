@@ -44,13 +44,17 @@ class CloseCycleInput(ChangeInput):
 
 @strawberry.interface(description="A cycle command succeeded.")
 class CyclePayload(MutationPayload):
-    cycle: Cycle
+    cycle_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    async def cycle(self, info: Info[Context, None]) -> Cycle:
+        """Read back from the read model the command updated, only when the caller asks."""
+        return await read_cycle(info, self.cycle_id)
 
     @classmethod
     async def read(cls, info: Info[Context, None], outcome: Outcome[CycleState]) -> Self:
-        """The payload with the cycle read back from the read model the command updated."""
         return cls(
-            cycle=await read_cycle(info, outcome.aggregate.id),
+            cycle_id=outcome.aggregate.id,
             version=outcome.version,
             position=outcome.position,
         )

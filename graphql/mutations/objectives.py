@@ -94,13 +94,17 @@ class RestoreObjectiveInput(ObjectiveChangeInput):
 
 @strawberry.interface(description="An objective or key result command succeeded.")
 class ObjectivePayload(MutationPayload):
-    objective: Objective
+    objective_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    async def objective(self, info: Info[Context, None]) -> Objective:
+        """Read back from the OKR tree the command updated, only when the caller asks."""
+        return await read_objective(info, self.objective_id)
 
     @classmethod
     async def read(cls, info: Info[Context, None], outcome: Outcome[ObjectiveState]) -> Self:
-        """The payload with the objective read back from the OKR tree the command updated."""
         return cls(
-            objective=await read_objective(info, outcome.aggregate.id),
+            objective_id=outcome.aggregate.id,
             version=outcome.version,
             position=outcome.position,
         )
