@@ -699,6 +699,12 @@ def _currency(metric: MetricKind, code: str | None) -> str | None:
     return cleaned
 
 
+def value_depends_on_policy(value: Decimal) -> bool:
+    """Whether `check_metric_value` could judge `value` differently under another tenant
+    policy (only a percentage above 100 can): other values need no policy loaded."""
+    return value > _HUNDRED
+
+
 def check_metric_value(
     metric: MetricKind, value: Decimal, *, field: str, policy: TenantPolicy
 ) -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from okrledger.domain.objective import Confidence, MetricKind, Objective
+from okrledger.domain.objective import Confidence, MetricKind, Objective, value_depends_on_policy
+from okrledger.domain.tenant_policy import DEFAULT_POLICY
 from okrledger.services.cycles import get_cycle
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
@@ -138,7 +139,11 @@ async def check_in_key_result(
     The value's provenance: when it applied (`observed_at`, now if not given), the
     integration and run that sent it, and the context's client application.
     """
-    policy = await okr_policy(handler, context.tenant_id)
+    policy = (
+        await okr_policy(handler, context.tenant_id)
+        if value_depends_on_policy(cmd.value)
+        else DEFAULT_POLICY
+    )
 
     async def decide(objective: Objective) -> None:
         objective.check_in_key_result(

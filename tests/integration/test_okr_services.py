@@ -15,6 +15,7 @@ from okrledger.domain.errors import NotFound
 from okrledger.domain.objective import (
     Confidence,
     CycleIsClosed,
+    InvalidKeyResult,
     MetricKind,
     Objective,
     ObjectiveStatus,
@@ -310,6 +311,32 @@ async def test_the_tenant_policy_raises_the_key_result_limit_up_to_ten(
     await add(6)
     with pytest.raises(TooManyKeyResults):
         await add(7)
+
+
+async def test_a_percent_check_in_above_a_hundred_follows_the_tenants_stretch_policy(
+    handler: Handler, tenant: str
+) -> None:
+    objective_id = await an_objective(handler, tenant, await a_cycle(handler, tenant))
+    kr = uuid.uuid4()
+    await key_results.add_key_result(
+        key_results.AddKeyResult(
+            objective_id, "Uptime", MetricKind.PERCENT, Decimal(90), Decimal(99), key_result_id=kr
+        ),
+        ctx(tenant),
+        handler,
+    )
+
+    async def check_in(value: str) -> int:
+        cmd = key_results.CheckInKeyResult(objective_id, kr, Decimal(value), Confidence.ON_TRACK)
+        return (await key_results.check_in_key_result(cmd, ctx(tenant), handler)).version
+
+    with pytest.raises(InvalidKeyResult):
+        await check_in("120")
+    version = await check_in("95")
+    await tenant_settings.set_okr_policy(
+        tenant_settings.SetOKRPolicy(5, allow_percent_stretch=True), ctx(tenant), handler
+    )
+    assert await check_in("120") == version + 1
 
 
 async def test_archived_objectives_accept_nothing_until_restored(
