@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
@@ -22,6 +23,7 @@ from eventsourcing.utils import get_topic
 
 from okrledger.infra.codec import mapper
 from okrledger.infra.db import Database, check_tenant_id
+from okrledger.infra.group_commit import GroupCommit
 from okrledger.projections.recorded import RecordedEvent
 from okrledger.services.errors import AlreadyClaimed, VersionConflict
 from okrledger.services.ports import Appended, Claim, Claimed, CommandContext, Loaded
@@ -37,10 +39,11 @@ _COLUMNS = (
     " reason"
 )
 
-_APPEND = """
-SELECT event_position, event_recorded_at FROM append_events(
-    $1, $2, $3, $4, $5, $6, $7, $8::int[], $9::uuid[], $10::text[], $11::text[], $12::text[],
-    $13::timestamptz[])
+_APPEND_COMMAND = """
+SELECT item, event_position, event_recorded_at, refused, refused_scope, refused_key
+FROM append_command($1, $2, $3, $4, $5, $6, $7, $8, $9::int[], $10::uuid[], $11::text[],
+                    $12::text[], $13::text[], $14::timestamptz[], $15::text[], $16::text[],
+                    $17::text[], $18, $19, $20)
 """
 
 
@@ -52,6 +55,7 @@ class PostgresEventStore:
         self._hooks = list(hooks)
         self._observers: list[AppendObserver] = []
         self.snapshot_every = snapshot_every
+        self._group_commit: GroupCommit[_Command, _Written] = GroupCommit(self._write)
 
     def add_hook(self, hook: AppendHook) -> None:
         self._hooks.append(hook)
@@ -79,60 +83,45 @@ class PostgresEventStore:
         stream_id = events[0].originator_id
         if any(e.originator_id != stream_id for e in events):
             raise ValueError("one append writes to one stream")
-        stored = [mapper().to_stored_event(e) for e in events]
-        stream_type = _stream_type(events[0])
-        event_ids = [uuid4() for _ in stored]
-        event_types = [type(e).__name__ for e in events]
-        payloads = [s.state.decode() for s in stored]
-        arguments = (
-            context.tenant_id,
-            stream_id,
-            stream_type,
-            context.actor,
-            context.command_id,
-            context.correlation_id,
-            context.reason,
-            [s.originator_version for s in stored],
-            event_ids,
-            event_types,
-            [s.topic for s in stored],
-            payloads,
-            [e.timestamp for e in events],
-        )
-        try:
-            with self._db.span(context.tenant_id, readonly=False):
-                # With nothing else to write, the append is one statement in its own transaction.
-                if not (claims or snapshot or self._hooks):
-                    async with self._db.pool.acquire() as single:
-                        rows = await single.fetch(_APPEND, *arguments)
-                else:
-                    # append_events sets the tenant for the transaction itself, first thing.
-                    async with self._db.pool.acquire() as proxy, proxy.transaction():
-                        connection = cast(asyncpg.Connection, proxy)
-                        rows = await connection.fetch(_APPEND, *arguments)
-                        if claims:
-                            await _insert_claims(connection, context.tenant_id, stream_id, claims)
-                        if snapshot is not None:
-                            await _insert_snapshot(connection, context.tenant_id, snapshot)
-                        if self._hooks:
-                            recorded = _recorded(
-                                context, stream_type, events, stored, rows, event_ids
-                            )
-                            for hook in self._hooks:
-                                await hook(connection, recorded)
-        except asyncpg.UniqueViolationError as error:
-            if error.constraint_name == "commands_pkey":
-                outcome = await self.outcome(context.tenant_id, context.command_id)
-                assert outcome is not None, "a command seen before has an outcome"
-                return outcome
-            if error.constraint_name == "events_pkey":
-                raise VersionConflict(stream_id, stored[0].originator_version - 1) from None
-            raise
+        command = _Command.of(context, events, claims, snapshot)
+        written = await self._group_commit.submit(context.tenant_id, command)
+        if written.refused == "commands_pkey":
+            outcome = await self.outcome(context.tenant_id, context.command_id)
+            assert outcome is not None, "a command seen before has an outcome"
+            return outcome
+        if written.refused == "events_pkey":
+            raise VersionConflict(stream_id, command.stored[0].originator_version - 1)
+        if written.refused == "claim":
+            scope, key = written.lost_claim
+            raise AlreadyClaimed(scope, key)
         for observer in self._observers:
-            observer(event_types)
-        last = max(row["event_position"] for row in rows)
-        new_version = stored[-1].originator_version
-        return Appended(stream_id, new_version, last)
+            observer(command.event_types)
+        return Appended(stream_id, command.stored[-1].originator_version, written.positions[-1])
+
+    async def _write(self, commands: Sequence[_Command]) -> list[_Written]:
+        """One transaction for commands of one tenant (group_commit.py)."""
+        tenant_id = commands[0].context.tenant_id
+        arguments = [(n, *c.arguments) for n, c in enumerate(commands)]
+        with self._db.span(tenant_id, readonly=False):
+            if not self._hooks:
+                # Nothing else to write: the pipelined statements are one implicit transaction.
+                async with self._db.pool.acquire() as single:
+                    rows = await single.fetchmany(_APPEND_COMMAND, arguments)
+                return _written(commands, rows)
+            async with self._db.pool.acquire() as proxy, proxy.transaction():
+                connection = cast(asyncpg.Connection, proxy)
+                rows = await connection.fetchmany(_APPEND_COMMAND, arguments)
+                written = _written(commands, rows)
+                recorded = [
+                    event
+                    for command, outcome in zip(commands, written, strict=True)
+                    if outcome.refused is None
+                    for event in command.recorded(outcome)
+                ]
+                if recorded:
+                    for hook in self._hooks:
+                        await hook(connection, recorded)
+            return written
 
     @asynccontextmanager
     async def serialized(self, tenant_id: str, topic: str) -> AsyncIterator[None]:
@@ -266,36 +255,117 @@ class PostgresEventStore:
         }
 
 
-def _recorded(
-    context: CommandContext,
-    stream_type: str,
-    events: Sequence[CanMutateAggregate[UUID]],
-    stored: Sequence[StoredEvent],
-    rows: Sequence[asyncpg.Record],
-    event_ids: Sequence[UUID],
-) -> list[RecordedEvent]:
-    """The appended events as the log now holds them, in version (= position) order."""
-    ordered = sorted(rows, key=lambda row: row["event_position"])
-    return [
-        RecordedEvent(
-            tenant_id=context.tenant_id,
-            stream_id=event.originator_id,
-            version=item.originator_version,
-            position=row["event_position"],
-            event_id=event_id,
-            stream_type=stream_type,
-            event_type=type(event).__name__,
-            topic=item.topic,
-            payload=item.state.decode(),
-            occurred_at=event.timestamp,
-            recorded_at=row["event_recorded_at"],
-            actor=context.actor,
-            command_id=context.command_id,
-            correlation_id=context.correlation_id,
-            reason=context.reason,
+@dataclass(frozen=True)
+class _Written:
+    """What the append did for one command: its positions, or why it was refused."""
+
+    positions: list[int]
+    recorded_at: list[datetime]
+    refused: str | None = None
+    lost_claim: tuple[str, str] = ("", "")
+
+
+@dataclass(frozen=True)
+class _Command:
+    """One command's append, encoded once, ready to be written in any batch."""
+
+    context: CommandContext
+    events: Sequence[CanMutateAggregate[UUID]]
+    stored: list[StoredEvent]
+    event_ids: list[UUID]
+    event_types: list[str]
+    stream_type: str
+    arguments: tuple[Any, ...]
+
+    @classmethod
+    def of(
+        cls,
+        context: CommandContext,
+        events: Sequence[CanMutateAggregate[UUID]],
+        claims: Sequence[Claim],
+        snapshot: Snapshot | None,
+    ) -> _Command:
+        stored = [mapper().to_stored_event(e) for e in events]
+        event_ids = [uuid4() for _ in stored]
+        event_types = [type(e).__name__ for e in events]
+        stream_type = _stream_type(events[0])
+        snapshot_stored = None if snapshot is None else mapper().to_stored_event(snapshot)
+        arguments = (
+            context.tenant_id,
+            events[0].originator_id,
+            stream_type,
+            context.actor,
+            context.command_id,
+            context.correlation_id,
+            context.reason,
+            [s.originator_version for s in stored],
+            event_ids,
+            event_types,
+            [s.topic for s in stored],
+            [s.state.decode() for s in stored],
+            [e.timestamp for e in events],
+            [c.scope for c in claims],
+            [c.key for c in claims],
+            [orjson.dumps(c.data, default=str).decode() for c in claims],
+            None if snapshot is None else snapshot.originator_version,
+            None if snapshot is None else get_topic(type(snapshot)),
+            None if snapshot_stored is None else snapshot_stored.state.decode(),
         )
-        for event, item, row, event_id in zip(events, stored, ordered, event_ids, strict=True)
-    ]
+        return cls(context, events, stored, event_ids, event_types, stream_type, arguments)
+
+    def recorded(self, written: _Written) -> list[RecordedEvent]:
+        """The appended events as the log now holds them, in version (= position) order."""
+        context = self.context
+        return [
+            RecordedEvent(
+                tenant_id=context.tenant_id,
+                stream_id=event.originator_id,
+                version=item.originator_version,
+                position=position,
+                event_id=event_id,
+                stream_type=self.stream_type,
+                event_type=event_type,
+                topic=item.topic,
+                payload=item.state.decode(),
+                occurred_at=event.timestamp,
+                recorded_at=recorded_at,
+                actor=context.actor,
+                command_id=context.command_id,
+                correlation_id=context.correlation_id,
+                reason=context.reason,
+            )
+            for event, item, position, recorded_at, event_id, event_type in zip(
+                self.events,
+                self.stored,
+                written.positions,
+                written.recorded_at,
+                self.event_ids,
+                self.event_types,
+                strict=True,
+            )
+        ]
+
+
+def _written(commands: Sequence[_Command], rows: Sequence[asyncpg.Record]) -> list[_Written]:
+    """Each command's rows from the batch's answer (`item` is its index in the batch)."""
+    mine: list[list[asyncpg.Record]] = [[] for _ in commands]
+    for row in rows:
+        mine[row["item"]].append(row)
+    written = []
+    for own in mine:
+        if own and own[0]["refused"] is not None:
+            first = own[0]
+            lost = (first["refused_scope"] or "", first["refused_key"] or "")
+            written.append(_Written([], [], first["refused"], lost))
+        else:
+            own.sort(key=lambda row: row["event_position"])
+            written.append(
+                _Written(
+                    [row["event_position"] for row in own],
+                    [row["event_recorded_at"] for row in own],
+                )
+            )
+    return written
 
 
 def _stream_type(event: CanMutateAggregate[UUID]) -> str:
@@ -306,38 +376,3 @@ def _stream_type(event: CanMutateAggregate[UUID]) -> str:
 def _to_domain(stream_id: UUID, row: asyncpg.Record) -> Any:
     stored = StoredEvent(stream_id, row["version"], row["topic"], row["payload"].encode())
     return mapper().to_domain_event(stored)
-
-
-async def _insert_claims(
-    connection: asyncpg.Connection, tenant_id: str, stream_id: UUID, claims: Sequence[Claim]
-) -> None:
-    taken = await connection.fetch(
-        """INSERT INTO claims (tenant_id, scope, key, stream_id, data)
-           SELECT $1, c.scope, c.key, $2, c.data::jsonb
-           FROM unnest($3::text[], $4::text[], $5::text[]) AS c(scope, key, data)
-           ON CONFLICT DO NOTHING RETURNING scope, key""",
-        tenant_id,
-        stream_id,
-        [c.scope for c in claims],
-        [c.key for c in claims],
-        [orjson.dumps(c.data, default=str).decode() for c in claims],
-    )
-    if len(taken) != len(claims):
-        won = {(r["scope"], r["key"]) for r in taken}
-        lost = next(c for c in claims if (c.scope, c.key) not in won)
-        raise AlreadyClaimed(lost.scope, lost.key)
-
-
-async def _insert_snapshot(
-    connection: asyncpg.Connection, tenant_id: str, snapshot: Snapshot
-) -> None:
-    stored = mapper().to_stored_event(snapshot)
-    await connection.execute(
-        """INSERT INTO snapshots (tenant_id, stream_id, version, topic, payload)
-           VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT DO NOTHING""",
-        tenant_id,
-        snapshot.originator_id,
-        snapshot.originator_version,
-        get_topic(type(snapshot)),
-        stored.state.decode(),
-    )

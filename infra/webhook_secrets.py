@@ -1,15 +1,17 @@
 """Webhook signing secrets: written in the append transaction of the event that made them.
 
-The service stages a new secret for the length of its command (a ContextVar, so concurrent
-commands never see each other's); the append hook stores it beside the registration or
-rotation event, or fails the append when none was staged. Secrets never enter an event.
+The service stages a new secret for the length of its command, under the command id and
+the webhook; the append hook stores it beside the registration or rotation event, or fails
+the append when none was staged. Staged secrets are held by the store's hook, not by the
+command's task, because appends are written in batches by one task per tenant
+(group_commit.py). Secrets never enter an event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -17,9 +19,13 @@ import asyncpg
 
 from okrledger.projections.recorded import RecordedEvent
 
-_staged: ContextVar[dict[UUID, str] | None] = ContextVar("webhook_secrets", default=None)
-
 _ISSUED = frozenset({"WebhookRegistered", "WebhookSecretRotated"})
+
+
+@dataclass
+class _Staged:
+    secret: str
+    holders: int = 0
 
 
 class SecretNotStaged(RuntimeError):
@@ -31,14 +37,22 @@ class WebhookSecrets:
 
     def __init__(self, *, grace: timedelta = timedelta(hours=24)) -> None:
         self.grace = grace
+        self._staged: dict[tuple[str, UUID], _Staged] = {}
 
     @contextmanager
-    def staged(self, webhook_id: UUID, secret: str) -> Iterator[None]:
-        token = _staged.set({**(_staged.get() or {}), webhook_id: secret})
+    def staged(self, command_id: str, webhook_id: UUID, secret: str) -> Iterator[str]:
+        """Stage `secret` for the block; yields the secret the append will store. A retry of
+        the same command sent at the same time shares the first one's, so whichever of them
+        appends, the secret stored is the one both were given."""
+        key = (command_id, webhook_id)
+        staged = self._staged.setdefault(key, _Staged(secret))
+        staged.holders += 1
         try:
-            yield
+            yield staged.secret
         finally:
-            _staged.reset(token)
+            staged.holders -= 1
+            if not staged.holders:
+                del self._staged[key]
 
     async def __call__(
         self, connection: asyncpg.Connection, records: Sequence[RecordedEvent]
@@ -52,8 +66,8 @@ class WebhookSecrets:
                 )
             if record.event_type not in _ISSUED:
                 continue
-            secret = (_staged.get() or {}).get(record.stream_id)
-            if secret is None:
+            staged = self._staged.get((record.command_id, record.stream_id))
+            if staged is None:
                 raise SecretNotStaged(f"no secret staged for webhook {record.stream_id}")
             # A rotation keeps the old secret signing too for a while, so receivers can
             # switch over without refusing deliveries.
@@ -65,6 +79,6 @@ class WebhookSecrets:
                        secret = EXCLUDED.secret""",
                 record.tenant_id,
                 record.stream_id,
-                secret,
+                staged.secret,
                 self.grace,
             )

@@ -37,9 +37,11 @@ class Resolver(Protocol):
 
 
 class SecretStaging(Protocol):
-    def staged(self, webhook_id: UUID, secret: str) -> AbstractContextManager[None]:
-        """Within the block, the append recording a registration or rotation of
-        `webhook_id` also stores `secret`, in the same transaction."""
+    def staged(self, command_id: str, webhook_id: UUID, secret: str) -> AbstractContextManager[str]:
+        """Within the block, the append of command `command_id` recording a registration
+        or rotation of `webhook_id` also stores a secret, in the same transaction: `secret`,
+        or the one a concurrent retry of the same command staged first (the block is given
+        the one that will be stored)."""
         ...
 
 
@@ -112,7 +114,7 @@ async def register_webhook(
             raise InvalidWebhook(f"{pattern!r} matches no event type", field="eventTypes")
     webhook_id = cmd.webhook_id or uuid4()
     secret = new_secret()
-    with ports.secrets.staged(webhook_id, secret):
+    with ports.secrets.staged(context.command_id, webhook_id, secret) as secret:
         outcome = await handler.create(
             context,
             Webhook,
@@ -132,7 +134,7 @@ async def rotate_webhook_secret(
     async def decide(webhook: Webhook) -> None:
         webhook.rotate_secret()
 
-    with ports.secrets.staged(cmd.webhook_id, secret):
+    with ports.secrets.staged(context.command_id, cmd.webhook_id, secret) as secret:
         outcome = await _update(context, handler, cmd.webhook_id, decide, cmd.expected_version)
     return SecretIssued(outcome, None if outcome.duplicate else secret)
 
