@@ -10,6 +10,7 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
@@ -46,6 +47,8 @@ def schema_extensions(
     return [
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        # Keyed by the document's text and the token limit, so a limit still applies.
+        partial(ParserCache, maxsize=VALIDATED_DOCUMENTS),
         partial(ValidationCache, maxsize=VALIDATED_DOCUMENTS),
         MaskUnexpectedErrors,
         CodeDocumentErrors,
