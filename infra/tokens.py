@@ -4,6 +4,12 @@ Signature and claims are checked by authlib's `JWTBearerTokenValidator`; around 
 refuses what that validator leaves open: any algorithm but RS256/ES256, oversized or malformed
 tokens, tokens without a key id, and tokens without a valid tenant. Every refusal is one
 `InvalidToken` whose `reason` is safe to show the caller.
+
+A client sends the same token with every request until it expires, and checking its
+signature is a good part of a small request's cost; so a verified token's principal is
+kept for a short while (`REMEMBER_SECONDS`, never past the token's own expiry), in a
+bounded table keyed by the whole token text. A key withdrawn from the issuer's set stops
+the tokens it signed within that while.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import base64
 import binascii
 import json
 import logging
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +39,8 @@ from okrledger.services.identity import Principal, Role
 
 ALLOWED_ALGORITHMS = frozenset({"RS256", "ES256"})
 MAX_TOKEN_BYTES = 8 * 1024
+REMEMBER_SECONDS = 60
+REMEMBERED_TOKENS = 4096
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +88,20 @@ class TokenVerifier:
         self._audience = audience
         self._leeway = leeway
         self._claims = claims
+        # token text -> (principal, remembered until: a time.time())
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
         """The principal `token` names, or `InvalidToken`."""
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken("token too large")
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, until = remembered
+            if time.time() < until:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
         header = _header(token)
         algorithm = header.get("alg")
         if algorithm not in ALLOWED_ALGORITHMS:
@@ -100,7 +119,17 @@ class TokenVerifier:
         if key is None:
             raise InvalidToken("token signed with an unknown key")
         claims = self._validated_claims(token, key)
-        return self._principal(claims)
+        principal = self._principal(claims)
+        self._remember(token, principal, claims.get("exp"))
+        return principal
+
+    def _remember(self, token: str, principal: Principal, expires: object) -> None:
+        until = time.time() + REMEMBER_SECONDS
+        if isinstance(expires, int | float) and not isinstance(expires, bool):
+            until = min(until, float(expires) + self._leeway)
+        self._verified[token] = (principal, until)
+        if len(self._verified) > REMEMBERED_TOKENS:
+            self._verified.popitem(last=False)
 
     def _validated_claims(self, token: str, key: Key) -> dict[str, Any]:
         validator = _Validator(self._issuer, self._audience, key)

@@ -186,6 +186,20 @@ async def test_expired_token_is_refused(
     assert await _refused(_verifier(issuer, http), token) == "token expired"
 
 
+async def test_a_remembered_token_is_refused_once_it_expires(
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str
+) -> None:
+    verifier = _verifier(issuer, http)
+    expires = time.time() + 1.5
+    token = issuer.token(tenant, exp=int(expires) + 1)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) == first
+
+    await asyncio.sleep(int(expires) + 1 - time.time() + 0.1)
+
+    assert await _refused(verifier, token) == "token expired"
+
+
 async def test_expiry_within_the_clock_skew_leeway_is_tolerated(
     issuer: Issuer, http: httpx.AsyncClient, tenant: str
 ) -> None:
