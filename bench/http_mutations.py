@@ -1,7 +1,9 @@
 """Mutations over HTTP: 32 keep-alive clients against `okrledger serve` in its own process.
 
-The load comes from this process (asyncio + httpx), the server runs as a subprocess on
-the same database, as a user would run it (one worker, limits off). The peer in the same
+The load comes from this process (asyncio, through the lean keep-alive client in
+bench/load.py, so the generator takes little of the CPU it shares with the server), the
+server runs as a subprocess on the same database, as a user would run it (one worker,
+limits off). The peer in the same
 run is the cheapest GraphQL request there is (`{ serverVersion }`) through the same stack,
 and that request again on uvicorn's pure-Python stack (h11 and asyncio's loop), which is
 what it runs on without uvloop and httptools installed.
@@ -24,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from bench.database import bench_database
+from bench.load import KeepAlive
 from bench.stats import Result, summarise
 from okrledger.infra.auth import development_issuer
 from okrledger.infra.settings import Settings
@@ -33,7 +37,7 @@ from okrledger.infra.settings import Settings
 CLIENTS = 32
 BULK = 5000
 
-Request = Callable[[httpx.AsyncClient, int], Awaitable[None]]
+Request = Callable[[KeepAlive, int], Awaitable[None]]
 
 
 def _free_port() -> int:
@@ -165,18 +169,26 @@ async def _load(
 ) -> tuple[float, list[float]]:
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
-    headers = {"Authorization": f"Bearer {token}"}
 
     async def client(n: int) -> None:
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+        connection = await KeepAlive.open(url, "/graphql", token)
+        try:
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
-                await request(http, n)
+                await request(connection, n)
                 latencies.append(time.perf_counter() - began)
+        finally:
+            await connection.close()
 
     began = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(CLIENTS)))
     return len(latencies) / (time.perf_counter() - began), latencies
+
+
+def _answered(status: int, body: bytes) -> None:
+    """A mutation's answer must be its payload: anything else stops the run."""
+    if status != 200 or b"Payload" not in body:
+        raise RuntimeError(f"{status}: {body[:500].decode(errors='replace')}")
 
 
 async def run(quick: bool = False) -> list[Result]:
@@ -188,36 +200,40 @@ async def run(quick: bool = False) -> list[Result]:
             pairs = await seed_objectives(Api(http), CLIENTS)
             kpi_ids = await seed_kpis(Api(http), CLIENTS + 1)
 
-        async def version(http: httpx.AsyncClient, n: int) -> None:
-            response = await http.post("/graphql", json={"query": "{ serverVersion }"})
-            response.raise_for_status()
+        floor_body = orjson.dumps({"query": "{ serverVersion }"})
 
-        async def check_in(http: httpx.AsyncClient, n: int) -> None:
+        async def version(connection: KeepAlive, n: int) -> None:
+            status, body = await connection.post(floor_body)
+            if status != 200 or b"serverVersion" not in body:
+                raise RuntimeError(f"{status}: {body[:500].decode(errors='replace')}")
+
+        check_in_query = (
+            "mutation($o: UUID!, $k: UUID!, $v: Decimal!) { checkInKeyResult("
+            "input: {objectiveId: $o, keyResultId: $k, value: $v, confidence: ON_TRACK})"
+            " { __typename } }"
+        )
+
+        async def check_in(connection: KeepAlive, n: int) -> None:
             objective_id, kr_id = pairs[n]
-            response = await http.post(
-                "/graphql",
-                json={
-                    "query": "mutation($o: UUID!, $k: UUID!, $v: Decimal!) { checkInKeyResult("
-                    "input: {objectiveId: $o, keyResultId: $k, value: $v, confidence: ON_TRACK})"
-                    " { __typename } }",
-                    "variables": {"o": objective_id, "k": kr_id, "v": str(31 + n % 14)},
-                },
+            variables = {"o": objective_id, "k": kr_id, "v": str(31 + n % 14)}
+            _answered(
+                *await connection.post(
+                    orjson.dumps({"query": check_in_query, "variables": variables})
+                )
             )
-            if response.status_code != 200 or "Payload" not in response.text:
-                raise RuntimeError(response.text)
 
-        async def reading(http: httpx.AsyncClient, n: int) -> None:
-            response = await http.post(
-                "/graphql",
-                json={
-                    "query": "mutation($k: UUID!, $v: Decimal!, $t: DateTime!) {"
-                    " recordKpiReading(input: {kpiId: $k, value: $v, observedAt: $t})"
-                    " { __typename } }",
-                    "variables": {"k": kpi_ids[n], "v": str(3 + n % 3), "t": _observed(n)},
-                },
+        reading_query = (
+            "mutation($k: UUID!, $v: Decimal!, $t: DateTime!) {"
+            " recordKpiReading(input: {kpiId: $k, value: $v, observedAt: $t}) { __typename } }"
+        )
+
+        async def reading(connection: KeepAlive, n: int) -> None:
+            variables = {"k": kpi_ids[n], "v": str(3 + n % 3), "t": _observed(n)}
+            _answered(
+                *await connection.post(
+                    orjson.dumps({"query": reading_query, "variables": variables})
+                )
             )
-            if response.status_code != 200 or "Payload" not in response.text:
-                raise RuntimeError(response.text)
 
         async with server(dsn, stack=PLAIN_STACK) as (plain_url, plain_token):
             plain_floor = [
