@@ -701,8 +701,9 @@ def _currency(metric: MetricKind, code: str | None) -> str | None:
 
 def value_depends_on_policy(value: Decimal) -> bool:
     """Whether `check_metric_value` could judge `value` differently under another tenant
-    policy (only a percentage above 100 can): other values need no policy loaded."""
-    return value > _HUNDRED
+    policy (only a percentage above 100 can): other values need no policy loaded. Not a
+    number is refused whatever the policy, but only later, so it is not compared here."""
+    return value.is_nan() or value > _HUNDRED
 
 
 def check_metric_value(
