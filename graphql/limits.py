@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
+from graphql import DocumentNode
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
@@ -32,6 +32,30 @@ class Limits:
     max_body_bytes: int = 1_000_000
 
 
+_parsed: dict[tuple[str, tuple[tuple[str, object], ...]], DocumentNode] = {}
+
+
+class ParseOnce(SchemaExtension):
+    """Each document text is parsed once (per token limit, so the limit still applies).
+
+    Not strawberry's ParserCache: that one parses inside the extension, so a document that
+    does not parse escapes the errors GraphQL reports (and CodeDocumentErrors codes). Here
+    only a document that parsed is kept, and a miss leaves the parse to strawberry.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        key = (context.query or "", tuple(sorted(context.parse_options.items())))
+        cached = _parsed.get(key)
+        if cached is not None:
+            context.graphql_document = cached
+        yield
+        if cached is None and context.graphql_document is not None:
+            if len(_parsed) >= VALIDATED_DOCUMENTS:
+                del _parsed[next(iter(_parsed))]
+            _parsed[key] = context.graphql_document
+
+
 def schema_extensions(
     limits: Limits,
 ) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
@@ -47,8 +71,7 @@ def schema_extensions(
     return [
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        # Keyed by the document's text and the token limit, so a limit still applies.
-        partial(ParserCache, maxsize=VALIDATED_DOCUMENTS),
+        ParseOnce,
         partial(ValidationCache, maxsize=VALIDATED_DOCUMENTS),
         MaskUnexpectedErrors,
         CodeDocumentErrors,
