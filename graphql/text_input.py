@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from graphql import ExecutionResult, GraphQLError, StringValueNode, Visitor, visit
+from graphql import DocumentNode, ExecutionResult, GraphQLError, StringValueNode, Visitor, visit
 from graphql.language import ArgumentNode, ObjectFieldNode
 from strawberry.extensions import SchemaExtension
 
@@ -25,6 +25,7 @@ class ControlCharacter(GraphQLError):
             f"{field} must not contain control characters (found U+{ord(character):04X})",
             extensions={"code": "VALIDATION", "field": field},
         )
+        self.where = (field, character)
 
 
 def in_value(value: object, name: str) -> ControlCharacter | None:
@@ -68,14 +69,29 @@ class _Literals(Visitor):
             self.found = in_value(node.value, self.names[-1])
 
 
+# A document's literals are the same every time its text is sent: judged once per text.
+_LITERALS_JUDGED = 512
+_judged: dict[str, tuple[str, str] | None] = {}
+
+
+def in_literals(query: str, document: DocumentNode) -> ControlCharacter | None:
+    if query not in _judged:
+        literals = _Literals()
+        visit(document, literals)
+        found = literals.found
+        if len(_judged) >= _LITERALS_JUDGED:
+            del _judged[next(iter(_judged))]
+        _judged[query] = None if found is None else found.where
+    where = _judged[query]
+    return None if where is None else ControlCharacter(*where)
+
+
 class RefuseControlCharacters(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         error = in_value(context.variables or {}, "input")
         if error is None and context.graphql_document is not None:
-            literals = _Literals()
-            visit(context.graphql_document, literals)
-            error = literals.found
+            error = in_literals(context.query or "", context.graphql_document)
         if error is not None:
             context.result = ExecutionResult(data=None, errors=[error])
         yield
