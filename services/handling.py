@@ -49,9 +49,12 @@ def retry_pause(attempt: int) -> float:
 class Handler:
     """Loads aggregates from the event store and appends what commands decide."""
 
-    def __init__(self, store: EventStore, *, snapshot_every: int = 100) -> None:
+    def __init__(self, store: EventStore, *, snapshot_every: int = 20) -> None:
         self.store = store
-        # Long streams load from a snapshot taken every this many events.
+        # Long streams load from a snapshot taken every this many events, so a command
+        # decodes at most that many. An objective's state is small and its stream grows
+        # with every check-in; decoding events is most of a command's own work, and a
+        # snapshot is one more row in the append's transaction.
         self.snapshot_every = snapshot_every
 
     async def find(self, tenant_id: str, kind: type[A], stream_id: UUID) -> A | None:
