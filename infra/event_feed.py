@@ -1,4 +1,5 @@
-"""Following a tenant's log live: replay from a position, then wake on LISTEN/NOTIFY.
+"""Following a tenant's log live: replay from a position, then wake on LISTEN/NOTIFY
+(sent by the appending process after commit: infra/announce.py).
 
 One LISTEN connection per process wakes that process's tenant tails (infra/tenant_tail.py),
 each of which reads its tenant's new events once for all of the tenant's live subscribers.
@@ -19,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from okrledger.infra.announce import CHANNEL
 from okrledger.infra.codec import decode
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.tenant_tail import TenantTail
@@ -27,7 +29,6 @@ from okrledger.projections.public_events import PUBLIC_TYPES, cloud_event
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "okrledger_events"
 PAGE = 500
 # Between attempts to open the LISTEN connection again while the database is away.
 RECONNECT_SECONDS = 0.5

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate, Snapshot
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
+from okrledger.infra.announce import Announcer
 from okrledger.infra.codec import mapper
 from okrledger.infra.db import Database, check_tenant_id
 from okrledger.infra.group_commit import GroupCommit
@@ -56,6 +57,7 @@ class PostgresEventStore:
         self._observers: list[AppendObserver] = []
         self.snapshot_every = snapshot_every
         self._group_commit: GroupCommit[_Command, _Written] = GroupCommit(self._write)
+        self._announcer = Announcer(database)
 
     def add_hook(self, hook: AppendHook) -> None:
         self._hooks.append(hook)
@@ -107,7 +109,9 @@ class PostgresEventStore:
                 # Nothing else to write: the pipelined statements are one implicit transaction.
                 async with self._db.pool.acquire() as single:
                     rows = await single.fetchmany(_APPEND_COMMAND, arguments)
-                return _written(commands, rows)
+                written = _written(commands, rows)
+                self._announce(tenant_id, written)
+                return written
             async with self._db.pool.acquire() as proxy, proxy.transaction():
                 connection = cast(asyncpg.Connection, proxy)
                 rows = await connection.fetchmany(_APPEND_COMMAND, arguments)
@@ -121,7 +125,13 @@ class PostgresEventStore:
                 if recorded:
                     for hook in self._hooks:
                         await hook(connection, recorded)
-            return written
+        self._announce(tenant_id, written)
+        return written
+
+    def _announce(self, tenant_id: str, written: Sequence[_Written]) -> None:
+        positions = [w.positions[-1] for w in written if w.refused is None]
+        if positions:
+            self._announcer.announce(tenant_id, max(positions))
 
     @asynccontextmanager
     async def serialized(self, tenant_id: str, topic: str) -> AsyncIterator[None]:
