@@ -108,13 +108,13 @@ class PostgresEventStore:
             if not self._hooks:
                 # Nothing else to write: the pipelined statements are one implicit transaction.
                 async with self._db.pool.acquire() as single:
-                    rows = await single.fetchmany(_APPEND_COMMAND, arguments)
+                    rows = await _append_commands(cast(asyncpg.Connection, single), arguments)
                 written = _written(commands, rows)
                 self._announce(tenant_id, written)
                 return written
             async with self._db.pool.acquire() as proxy, proxy.transaction():
                 connection = cast(asyncpg.Connection, proxy)
-                rows = await connection.fetchmany(_APPEND_COMMAND, arguments)
+                rows = await _append_commands(connection, arguments)
                 written = _written(commands, rows)
                 recorded = [
                     event
@@ -354,6 +354,16 @@ class _Command:
                 strict=True,
             )
         ]
+
+
+async def _append_commands(
+    connection: asyncpg.Connection, arguments: Sequence[tuple[Any, ...]]
+) -> Sequence[asyncpg.Record]:
+    # fetchmany pipelines the calls (one round trip) but hands the socket one small write
+    # per protocol message; a lone command goes as the one message it is.
+    if len(arguments) == 1:
+        return await connection.fetch(_APPEND_COMMAND, *arguments[0])
+    return await connection.fetchmany(_APPEND_COMMAND, arguments)
 
 
 def _written(commands: Sequence[_Command], rows: Sequence[asyncpg.Record]) -> list[_Written]:
