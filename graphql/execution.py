@@ -11,22 +11,33 @@ Anything else (a resolver, arguments, an abstract type, an `is_type_of` check, a
 where the type forbids it, a value its type refuses) leaves the field to graphql-core,
 which then reports errors exactly as it always does. The fast path has no side effects,
 so a field it gives up on is simply executed again the usual way.
+
+Subscriptions: graphql-core executes the selection once per event for each subscriber.
+Where an event's payload is one object shared by every subscriber of its tenant (a type
+marked `shared_by_subscribers`, whose fields are plain attributes) and the selection
+under the subscription field uses no variables, the result depends only on the event
+and the document, so it is executed once per event and document for all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ExecutionResult,
     GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    OperationDefinitionNode,
     Undefined,
+    VariableNode,
+    Visitor,
+    visit,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path
@@ -71,6 +82,47 @@ _Completion = _Leaf | _Object | _List
 _SLOW = _Slow()
 
 
+# Kept on the payload itself ({id(operation): (operation, its result)}), so the results
+# go with it.
+_EXECUTED = "_executed_by_document"
+
+
+class _UsesVariables(Visitor):
+    found = False
+
+    def enter_variable(self, node: VariableNode, *_: object) -> None:
+        self.found = True
+
+
+_judged: dict[int, tuple[OperationDefinitionNode, bool]] = {}
+
+
+def _selection_uses_variables(operation: OperationDefinitionNode) -> bool:
+    """Whether anything under the operation's root fields (their own arguments aside)
+    refers to a variable (an argument, an @include…): such a result is the subscriber's."""
+    known = _judged.get(id(operation))
+    if known is not None and known[0] is operation:
+        return known[1]
+    if len(_judged) >= 512:
+        _judged.clear()
+    uses = _judge(operation)
+    _judged[id(operation)] = (operation, uses)
+    return uses
+
+
+def _judge(operation: OperationDefinitionNode) -> bool:
+    finder = _UsesVariables()
+    for selection in operation.selection_set.selections:
+        if selection.directives:
+            return True
+        below = getattr(selection, "selection_set", None)
+        if below is not None:
+            visit(below, finder)
+        elif not hasattr(selection, "name"):  # a fragment at the root: judge it whole
+            visit(selection, finder)
+    return finder.found
+
+
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, computing plain-attribute fields directly."""
 
@@ -79,6 +131,42 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # Per grouped field set (kept alive with it, so its id is not reused): each field's
         # fast completion, or None where graphql-core must execute it.
         self._plans: dict[int, tuple[GroupedFieldSet, tuple[_Field | None, ...]]] = {}
+        self._event: Any = None
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        assert isinstance(executor, FastExecutionContext)
+        executor._event = payload
+        # Each event collects its fields anew; memos keyed by those collections would
+        # otherwise grow with every event of a long subscription.
+        executor._plans = {}
+        executor._relevant_sub_fields = {}
+        return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        payload = self._event
+        if not getattr(payload, "shared_by_subscribers", False) or _selection_uses_variables(
+            self.operation
+        ):
+            return super().execute_operation(serially)
+        known = payload.__dict__.setdefault(_EXECUTED, {})
+        found = known.get(id(self.operation))
+        if found is not None and found[0] is self.operation:
+            return found[1]
+        result = super().execute_operation(serially)
+        if self.is_awaitable(result):
+            return self._keep_shared(known, result)
+        if isinstance(result, ExecutionResult) and not result.errors:
+            known[id(self.operation)] = (self.operation, result)
+        return result
+
+    async def _keep_shared(
+        self, known: dict[int, tuple[OperationDefinitionNode, Any]], pending: Awaitable[Any]
+    ) -> Any:
+        result = await pending
+        if isinstance(result, ExecutionResult) and not result.errors:
+            known[id(self.operation)] = (self.operation, result)
+        return result
 
     def execute_fields(
         self,

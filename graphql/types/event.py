@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,6 +12,10 @@ from strawberry.scalars import JSON
 from okrledger.projections.public_events import PUBLIC_TYPES
 
 PUBLIC_TYPE_NAMES = frozenset(PUBLIC_TYPES.values())
+
+# The newest events' views, by (source, id): as many as a tenant tail keeps, and more.
+_VIEWS = 4096
+_views: OrderedDict[tuple[str, str], CloudEvent] = OrderedDict()
 
 
 @strawberry.type(description="One event of the tenant's log, as a CloudEvents 1.0 envelope.")
@@ -30,8 +35,22 @@ class CloudEvent:
         description="The event's body: camelCase keys, decimals as strings, ISO-8601 UTC times."
     )
 
+    # One object per event, shared by every subscriber of the tenant in this process
+    # (graphql/execution.py executes a document's selection on it once).
+    shared_by_subscribers: ClassVar[bool] = True
+
     @classmethod
     def of(cls, event: dict[str, Any]) -> CloudEvent:
+        key = (event["source"], event["id"])
+        known = _views.get(key)
+        if known is None:
+            known = _views[key] = cls._made(event)
+            if len(_views) > _VIEWS:
+                _views.popitem(last=False)
+        return known
+
+    @classmethod
+    def _made(cls, event: dict[str, Any]) -> CloudEvent:
         return cls(
             id=event["id"],
             source=event["source"],

@@ -208,3 +208,40 @@ async def test_a_subscriber_too_far_behind_is_ended_with_where_to_resume(
     assert "afterPosition" in ended["payload"]["errors"][0]["message"]
     assert resume == delivered[-1]["position"]
     assert [e["position"] for e in delivered + rest] == list(range(1, 202))
+
+
+WITH_OPTIONAL_DATA = """
+subscription($after: Int!, $withData: Boolean!) {
+  goalEvents(afterPosition: $after) { id position data @include(if: $withData) }
+}
+"""
+
+
+async def test_subscribers_of_one_tenant_each_get_the_event_as_their_own_document_asks(
+    api_url: str, client: ApiClient, editor: Api, tenant: str
+) -> None:
+    init = init_for(client, tenant, Role.VIEWER)
+    async with (
+        socket(api_url, init) as same_a,
+        socket(api_url, init) as same_b,
+        socket(api_url, init) as with_data,
+        socket(api_url, init) as without_data,
+    ):
+        for connection in (same_a, same_b, with_data, without_data):
+            await acknowledged(connection)
+        await subscribe(same_a, after=0)
+        await subscribe(same_b, after=0, id="another")
+        for connection, wanted in ((with_data, True), (without_data, False)):
+            payload = {"query": WITH_OPTIONAL_DATA, "variables": {"after": 0, "withData": wanted}}
+            await connection.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        kpi = await define_kpi(editor)
+        await record_reading(editor, kpi["id"], "3.5")
+
+        a, b = await events(same_a, 2), await events(same_b, 2)
+        full, bare = await events(with_data, 2), await events(without_data, 2)
+
+    assert a == b
+    assert [e["position"] for e in a] == [1, 2]
+    assert [e["id"] for e in full] == [e["id"] for e in bare] == [e["id"] for e in a]
+    assert all("data" in e for e in full) and all("data" not in e for e in bare)
+    assert full[0]["data"] == a[0]["data"]
