@@ -1,7 +1,8 @@
 """`goalEvents` fan-out: N WebSocket subscribers on one tenant, a write every 10 ms.
 
 The server runs as its own process; this process holds the sockets (graphql-transport-ws,
-the token in `connection_init`) and sends a `checkInKeyResult` over HTTP every 10 ms. A
+the token in `connection_init`, through the lean client in bench/load.py, which leaves
+decoding the messages until after the run) and sends a `checkInKeyResult` over HTTP every 10 ms. A
 delivery's latency is its receive time minus the send time of the write that made the event
 (matched by position). The peer in the same run is a single subscriber under the same writes.
 """
@@ -9,7 +10,6 @@ delivery's latency is its receive time minus the send time of the write that mad
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from dataclasses import replace
@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
 
 from bench.database import bench_database
 from bench.http_mutations import Api, seed_objectives, server
+from bench.load import WebSocketClient
 from bench.stats import Result, percentile, summarise
 
 WRITE_EVERY = 0.010
@@ -37,19 +37,15 @@ CHECK_IN = (
 )
 
 
-async def subscriber(url: str, token: str, after: int) -> ClientConnection:
+async def subscriber(url: str, token: str, after: int) -> WebSocketClient:
     """An acknowledged socket subscribed to the tenant's events after `after`."""
-    ws = await connect(
-        url.replace("http://", "ws://") + "/graphql",
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-        max_queue=None,
-    )
-    await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
-    ack = json.loads(await ws.recv())
+    ws = await WebSocketClient.open(url, "/graphql", "graphql-transport-ws")
+    await ws.send(orjson.dumps({"type": "connection_init", "payload": {"token": token}}))
+    ack = orjson.loads(await ws.receive())
     if ack["type"] != "connection_ack":
         raise RuntimeError(str(ack))
     payload = {"query": SUBSCRIBE, "variables": {"after": after}}
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+    await ws.send(orjson.dumps({"id": "1", "type": "subscribe", "payload": payload}))
     return ws
 
 
@@ -58,7 +54,7 @@ async def one_round(
 ) -> tuple[list[float], list[float], int, int]:
     """Each delivery's latency from the write's send and from the event's recorded time, the
     writes that landed, and the last position."""
-    opened: list[ClientConnection] = []
+    opened: list[WebSocketClient] = []
     for start in range(0, sockets, 50):  # connect in waves: no SYN storm on the listener
         opened += await asyncio.gather(
             *(subscriber(url, token, after) for _ in range(start, min(start + 50, sockets)))
@@ -68,10 +64,10 @@ async def one_round(
     failed: list[str] = []
     received: list[list[tuple[float, float, bytes | str]]] = [[] for _ in opened]
 
-    async def read(n: int, ws: ClientConnection) -> None:
+    async def read(n: int, ws: WebSocketClient) -> None:
         log = received[n]
         while len(log) < writes - len(failed):  # one event per check-in
-            message = await ws.recv()
+            message = await ws.receive()
             log.append((time.perf_counter(), time.time(), message))
 
     async with httpx.AsyncClient(

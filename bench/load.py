@@ -1,4 +1,4 @@
-"""A lean keep-alive HTTP/1.1 client for load generation.
+"""Lean clients for load generation: keep-alive HTTP/1.1 and a WebSocket subscriber.
 
 On a small machine the load generator shares the CPU with the server it measures; a
 general-purpose client (httpx builds a request object, header model and response object
@@ -10,6 +10,10 @@ chunked body, nothing more, so the figures are the server's.
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import os
+import struct
 from urllib.parse import urlsplit
 
 
@@ -63,3 +67,75 @@ class KeepAlive:
     async def close(self) -> None:
         self._writer.close()
         await self._writer.wait_closed()
+
+
+class WebSocketClient:
+    """A client end of one WebSocket (RFC 6455), just enough for graphql-transport-ws:
+    text frames out (masked, as clients must), whole messages in, read without decoding."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    @classmethod
+    async def open(cls, url: str, path: str, subprotocol: str) -> WebSocketClient:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        reader, writer = await asyncio.open_connection(host, port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {subprotocol}\r\n\r\n"
+            ).encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101"):
+            writer.close()
+            raise ConnectionError(head.split(b"\r\n", 1)[0].decode(errors="replace"))
+        return cls(reader, writer)
+
+    async def send(self, text: bytes) -> None:
+        mask = os.urandom(4)
+        length = len(text)
+        if length < 126:
+            header = struct.pack("!BB", 0x81, 0x80 | length)
+        elif length < 1 << 16:
+            header = struct.pack("!BBH", 0x81, 0x80 | 126, length)
+        else:
+            header = struct.pack("!BBQ", 0x81, 0x80 | 127, length)
+        repeated = (mask * (length // 4 + 1))[:length]
+        masked = (int.from_bytes(text, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
+            length, "big"
+        )
+        self._writer.write(header + mask + masked)
+        await self._writer.drain()
+
+    async def receive(self) -> bytes:
+        """The next data message (fragments joined); pings are answered, a close raises."""
+        parts: list[bytes] = []
+        while True:
+            first, second = await self._reader.readexactly(2)
+            length = second & 0x7F
+            if length == 126:
+                (length,) = struct.unpack("!H", await self._reader.readexactly(2))
+            elif length == 127:
+                (length,) = struct.unpack("!Q", await self._reader.readexactly(8))
+            payload = await self._reader.readexactly(length)
+            opcode = first & 0x0F
+            if opcode == 0x8:
+                raise ConnectionError("closed by the server")
+            if opcode == 0x9:  # ping: a pong with the same payload
+                self._writer.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+                continue
+            if opcode == 0xA:
+                continue
+            parts.append(payload)
+            if first & 0x80:
+                return b"".join(parts)
+
+    async def close(self) -> None:
+        self._writer.close()
+        with contextlib.suppress(OSError, ConnectionError):
+            await self._writer.wait_closed()
