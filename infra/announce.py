@@ -21,10 +21,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "okrledger_events"
 
-_NOTIFY = f"""
-SELECT pg_notify('{CHANNEL}', moved.tenant_id || ':' || moved.position)
-FROM unnest($1::text[], $2::bigint[]) AS moved(tenant_id, position)
-"""
+# One statement: it NOTIFYs on CHANNEL without waiting for its commit to reach the disk.
+_NOTIFY = "SELECT announce_appends($1::text[], $2::bigint[])"
 
 
 class Announcer:
