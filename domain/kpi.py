@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -305,13 +305,14 @@ class KPI(Aggregate):
 
     def _record_batch(self, accepted: Sequence[Reading], client: str | None) -> None:
         """One event for the batch, then each health change as reading by reading would."""
-        latest, latest_at, value = None, self.latest_observed_at, self.latest_value
-        health, changes = self.health, []
+        latest: Reading | None = None
+        latest_at, health = self.latest_observed_at, self.health
+        changes: list[tuple[Health | None, Health | None, UUID]] = []
         bands, direction = self.bands, self.direction
         for reading in accepted:
             if latest_at is None or reading.observed_at > latest_at:
-                latest, latest_at, value = reading, reading.observed_at, reading.value
-                judged = health_of(value, bands, direction)  # type: ignore[arg-type]
+                latest, latest_at = reading, reading.observed_at
+                judged = health_of(cast(Decimal, reading.value), bands, direction)
                 if judged is not health:
                     changes.append((health, judged, reading.reading_id))
                     health = judged
@@ -319,7 +320,7 @@ class KPI(Aggregate):
             readings=[reading_row(r) for r in accepted],
             client=client,
             latest_reading_id=None if latest is None else latest.reading_id,
-            latest_value=None if latest is None else latest.value,
+            latest_value=None if latest is None else cast(Decimal, latest.value),
             latest_observed_at=None if latest is None else latest.observed_at,
         )
         for from_health, to_health, reading_id in changes:

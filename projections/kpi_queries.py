@@ -299,9 +299,7 @@ async def readings(
         first + 1,
         *([] if as_known_at is None else [_moment(as_known_at)]),
     )
-    keys = {
-        r["reading_id"]: _reading_key(r["observed_at"], r["position"], r["seq"]) for r in found
-    }
+    keys = {r["reading_id"]: _reading_key(r["observed_at"], r["position"], r["seq"]) for r in found}
     views = [_reading(r, as_known_at) for r in found]
     return page_of(views, first, "reading", lambda v: keys[v.reading_id])
 

@@ -19,9 +19,9 @@ from uuid import UUID, uuid4
 from okrledger.domain.errors import NotFound
 from okrledger.domain.kpi import KPI, Cadence, KPIReadingsRefused, Reading, ReadingRow
 from okrledger.domain.kpi_health import Bands, Direction
+from okrledger.services.errors import AlreadyClaimed
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.keyed_locks import one_writer
-from okrledger.services.errors import AlreadyClaimed
 from okrledger.services.ports import Claim, Claimed, CommandContext
 
 KPI_KEY = "kpi key"
