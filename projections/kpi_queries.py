@@ -240,8 +240,10 @@ def _value_known(alias: str, as_known_at: AsOf | None, param: int) -> str:
 
 
 # A reading's cursor: its observed time, its event's position (< 2**40) and its place in
-# that event (< 2**13, a batch holds at most 5,000).
+# that event (< 2**13, a batch holds at most 5,000). Its own kind, so that a cursor of the
+# earlier layout (time and position only) is refused rather than misread.
 _POSITION_BITS, _SEQ_BITS = 40, 13
+_CURSOR = "kpi-reading"
 
 
 def _reading_key(observed_at: datetime, position: int, seq: int) -> int:
@@ -266,7 +268,7 @@ async def readings(
     """
     check_page_size(first)
     _check_range(start, end)
-    cursor = decode_cursor("reading", after)
+    cursor = decode_cursor(_CURSOR, after)
     after_time, after_position, after_seq = (
         (None, None, None)
         if cursor is None
@@ -301,7 +303,7 @@ async def readings(
     )
     keys = {r["reading_id"]: _reading_key(r["observed_at"], r["position"], r["seq"]) for r in found}
     views = [_reading(r, as_known_at) for r in found]
-    return page_of(views, first, "reading", lambda v: keys[v.reading_id])
+    return page_of(views, first, _CURSOR, lambda v: keys[v.reading_id])
 
 
 def _reading(r: Any, as_known_at: AsOf | None) -> ReadingView:
