@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -43,8 +43,9 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 _KEY = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
+    """A tuple, not a dataclass: a batch makes thousands, and a tuple is made in one step."""
+
     reading_id: UUID
     value: Amount
     observed_at: datetime
@@ -57,6 +58,35 @@ class ReadingRefusal:
     index: int
     reading_id: UUID
     error: DomainError
+
+
+# A reading as a KPIReadingsRecorded event holds it: text, as the public contract and the
+# event's hash see it. Thousands share one event, so they are stored already as text
+# (reading id, value, observed time in UTC ISO-8601, source, run id).
+ReadingRow = dict[str, str | None]
+
+
+def reading_row(reading: Reading) -> ReadingRow:
+    return {
+        "reading_id": str(reading.reading_id),
+        "value": str(reading.value),
+        "observed_at": reading.observed_at.isoformat().replace("+00:00", "Z"),
+        "source": reading.source,
+        "run_id": reading.run_id,
+    }
+
+
+def row_reading(row: ReadingRow) -> Reading:
+    """A reading of a KPIReadingsRecorded event, typed again (value as a Decimal)."""
+    observed_at, value = row["observed_at"], row["value"]
+    assert observed_at is not None and value is not None
+    return Reading(
+        UUID(row["reading_id"]),
+        Decimal(value),
+        datetime.fromisoformat(observed_at),
+        row["source"],
+        row["run_id"],
+    )
 
 
 class KPI(Aggregate):
@@ -258,7 +288,8 @@ class KPI(Aggregate):
         if refusals:
             raise KPIReadingsRefused(refusals)
         from_client = provenance_text(client, field="client")
-        for reading in accepted:
+        if len(accepted) == 1:
+            (reading,) = accepted
             assert isinstance(reading.value, Decimal)
             self._record_reading(
                 reading_id=reading.reading_id,
@@ -269,7 +300,32 @@ class KPI(Aggregate):
                 client=from_client,
             )
             self._judge_health(reading_id=reading.reading_id)
+        elif accepted:
+            self._record_batch(accepted, from_client)
         return accepted
+
+    def _record_batch(self, accepted: Sequence[Reading], client: str | None) -> None:
+        """One event for the batch, then each health change as reading by reading would."""
+        latest: Reading | None = None
+        latest_at, health = self.latest_observed_at, self.health
+        changes: list[tuple[Health | None, Health | None, UUID]] = []
+        bands, direction = self.bands, self.direction
+        for reading in accepted:
+            if latest_at is None or reading.observed_at > latest_at:
+                latest, latest_at = reading, reading.observed_at
+                judged = health_of(cast(Decimal, reading.value), bands, direction)
+                if judged is not health:
+                    changes.append((health, judged, reading.reading_id))
+                    health = judged
+        self._record_readings(
+            readings=[reading_row(r) for r in accepted],
+            client=client,
+            latest_reading_id=None if latest is None else latest.reading_id,
+            latest_value=None if latest is None else cast(Decimal, latest.value),
+            latest_observed_at=None if latest is None else latest.observed_at,
+        )
+        for from_health, to_health, reading_id in changes:
+            self._change_health(from_health=from_health, to_health=to_health, reading_id=reading_id)
 
     class KPIReadingRecorded(Aggregate.Event):
         """Version 2 adds `run_id` and `client`; readings recorded before have neither."""
@@ -303,6 +359,34 @@ class KPI(Aggregate):
             self.latest_reading_id = reading_id
             self.latest_value = value
             self.latest_observed_at = observed_at
+
+    class KPIReadingsRecorded(Aggregate.Event):
+        """A batch of readings in one event (each a ReadingRow), recorded whole.
+
+        `latest_*` is the batch's own newest observed reading, when it is newer than the
+        KPI's latest before it (ties keep the earlier); otherwise all three are null.
+        """
+
+        readings: list[ReadingRow]
+        client: str | None
+        latest_reading_id: UUID | None
+        latest_value: Decimal | None
+        latest_observed_at: datetime | None
+
+    @event(KPIReadingsRecorded)
+    def _record_readings(
+        self,
+        readings: list[ReadingRow],
+        client: str | None,
+        latest_reading_id: UUID | None,
+        latest_value: Decimal | None,
+        latest_observed_at: datetime | None,
+    ) -> None:
+        self.readings += len(readings)
+        if latest_observed_at is not None:
+            self.latest_reading_id = latest_reading_id
+            self.latest_value = latest_value
+            self.latest_observed_at = latest_observed_at
 
     def correct_reading(
         self,
@@ -368,7 +452,7 @@ def check_key(key: str) -> str:
 
 
 def _checked_reading(reading: Reading, *, now: datetime, taken: Collection[UUID]) -> Reading:
-    if reading.reading_id in taken:
+    if taken and reading.reading_id in taken:
         raise ReadingIdTaken(
             f"Reading id {reading.reading_id} belongs to another KPI", field="reading_id"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from okrledger.domain.kpi import Reading
+from okrledger.domain.kpi import Reading, row_reading
 from okrledger.infra.codec import decode
 from okrledger.infra.db import Database
 from okrledger.infra.event_store import PostgresEventStore
@@ -33,8 +33,8 @@ class PostgresKPILinks:
 
 
 class PostgresReadingLog:
-    """Reads KPIReadingRecorded events from the log; keeps the policy's position with
-    the projections' positions."""
+    """Reads KPIReadingRecorded and KPIReadingsRecorded (batch) events from the log; keeps
+    the policy's position with the projections' positions."""
 
     def __init__(self, store: PostgresEventStore, database: Database) -> None:
         self._store = store
@@ -44,15 +44,18 @@ class PostgresReadingLog:
         records = await self._store.read_log(tenant_id, after_position=position, limit=limit)
         readings = []
         for record in records:
-            if record.event_type != "KPIReadingRecorded":
+            if record.event_type == "KPIReadingRecorded":
+                event = decode(record)
+                found = [Reading(event.reading_id, event.value, event.observed_at, event.source)]
+            elif record.event_type == "KPIReadingsRecorded":
+                found = [row_reading(row) for row in decode(record).readings]
+            else:
                 continue
-            event = decode(record)
-            reading = Reading(event.reading_id, event.value, event.observed_at, event.source)
-            readings.append(
-                LoggedReading(
-                    record.position, UUID(int=record.stream_id.int), record.command_id, reading
-                )
-            )
+            kpi_id = UUID(int=record.stream_id.int)
+            readings += [
+                LoggedReading(record.position, kpi_id, record.command_id, reading)
+                for reading in found
+            ]
         reached = records[-1].position if records else position
         return ReadingPage(readings, reached)
 

@@ -140,7 +140,7 @@ async def kpi_health_changed(rows: Rows, record: RecordedEvent, e: Any) -> Descr
 
 
 # Read models read these, but the history leaves them out (see above).
-NOT_DESCRIBED = frozenset({"KPIReadingRecorded"})
+NOT_DESCRIBED = frozenset({"KPIReadingRecorded", "KPIReadingsRecorded"})
 
 KPI_DESCRIBERS: dict[str, Describer] = {
     "KPIDefined": kpi_defined,

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from okrledger.domain.kpi import ReadingRow
 from okrledger.projections import versioned
 from okrledger.projections.base import ApplyRun, Item, Rows, apply_in_runs
 from okrledger.projections.recorded import RecordedEvent
@@ -26,35 +27,39 @@ READINGS = "kpi_readings"
 CORRECTIONS = "kpi_corrections"
 DAILY = "kpi_daily"
 KPI_KEY = ("tenant_id", "kpi_id")
+BATCH = "KPIReadingsRecorded"
 
 Apply = Callable[[Rows, RecordedEvent, Any], Awaitable[None]]
 
 # A run of readings in one statement, as if recorded one at a time: each day's rollup and
 # each KPI's latest reading fold the run in with the same rules (ties on observed time keep
-# the reading recorded first), and only readings not stored before count.
+# the reading recorded first: by position, then by its place in a batch), and only readings
+# not stored before count. Reading ids, values and times come as text (a batch event holds
+# them so) and PostgreSQL parses them.
 _RECORD_READINGS = """
 WITH batch AS (
-    SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::numeric[], $5::timestamptz[], $6::text[],
-                         $7::bigint[], $8::timestamptz[], $9::int[], $10::text[], $11::text[])
+    SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::bigint[], $8::timestamptz[], $9::int[], $10::text[], $11::text[],
+                         $12::int[])
         AS b(kpi_id, reading_id, value, observed_at, source, position, recorded_at, version,
-             run_id, client)
+             run_id, client, seq)
 ), reading AS (
     INSERT INTO kpi_readings (tenant_id, kpi_id, reading_id, value, original_value,
-                              observed_at, source, position, recorded_at, run_id, client)
-    SELECT $1, kpi_id, reading_id, value, value, observed_at, source, position, recorded_at,
-           run_id, client
-    FROM batch ORDER BY position
+                              observed_at, source, position, recorded_at, run_id, client, seq)
+    SELECT $1, kpi_id, reading_id::uuid, value::numeric, value::numeric,
+           observed_at::timestamptz, source, position, recorded_at, run_id, client, seq
+    FROM batch ORDER BY position, seq
     ON CONFLICT DO NOTHING
-    RETURNING tenant_id, kpi_id, reading_id, value, observed_at, position
+    RETURNING tenant_id, kpi_id, reading_id, value, observed_at, position, seq
 ), days AS (
     SELECT tenant_id, kpi_id, (observed_at AT TIME ZONE 'UTC')::date AS day, count(*) AS count,
            sum(value) AS sum, min(value) AS min, max(value) AS max,
-           (array_agg(value ORDER BY observed_at, position))[1] AS first_value,
+           (array_agg(value ORDER BY observed_at, position, seq))[1] AS first_value,
            min(observed_at) AS first_observed_at,
-           (array_agg(position ORDER BY observed_at, position))[1] AS first_position,
-           (array_agg(value ORDER BY observed_at DESC, position))[1] AS last_value,
+           (array_agg(position ORDER BY observed_at, position, seq))[1] AS first_position,
+           (array_agg(value ORDER BY observed_at DESC, position, seq))[1] AS last_value,
            max(observed_at) AS last_observed_at,
-           (array_agg(position ORDER BY observed_at DESC, position))[1] AS last_position
+           (array_agg(position ORDER BY observed_at DESC, position, seq))[1] AS last_position
     FROM reading GROUP BY tenant_id, kpi_id, day
 ), daily AS (
     INSERT INTO kpi_daily AS d (tenant_id, kpi_id, day, count, sum, min, max,
@@ -80,9 +85,11 @@ WITH batch AS (
         last_observed_at = greatest(d.last_observed_at, EXCLUDED.last_observed_at)
 ), latest AS (
     SELECT DISTINCT ON (kpi_id) kpi_id, reading_id, value, observed_at
-    FROM reading ORDER BY kpi_id, observed_at DESC, position
+    FROM reading ORDER BY kpi_id, observed_at DESC, position, seq
 ), counted AS (
     SELECT kpi_id, count(*) AS count, max(position) AS position FROM reading GROUP BY kpi_id
+), event AS (
+    SELECT DISTINCT position, version, recorded_at FROM batch
 )
 UPDATE kpi_status s SET
     reading_count = s.reading_count + c.count,
@@ -95,7 +102,7 @@ UPDATE kpi_status s SET
     version = b.version, updated_position = b.position, updated_at = b.recorded_at
 FROM counted c
 JOIN latest l ON l.kpi_id = c.kpi_id
-JOIN batch b ON b.position = c.position
+JOIN event b ON b.position = c.position
 WHERE s.tenant_id = $1 AND s.kpi_id = c.kpi_id
 """
 
@@ -117,8 +124,8 @@ _RECOMPUTE_DAY = """
 UPDATE kpi_daily d SET sum = a.sum, min = a.min, max = a.max,
     first_value = a.first_value, last_value = a.last_value
 FROM (SELECT sum(value) AS sum, min(value) AS min, max(value) AS max,
-             (array_agg(value ORDER BY observed_at, position))[1] AS first_value,
-             (array_agg(value ORDER BY observed_at DESC, position))[1] AS last_value
+             (array_agg(value ORDER BY observed_at, position, seq))[1] AS first_value,
+             (array_agg(value ORDER BY observed_at DESC, position, seq))[1] AS last_value
       FROM kpi_readings
       WHERE tenant_id = $1 AND kpi_id = $2
         AND observed_at >= $3::date::timestamp AT TIME ZONE 'UTC'
@@ -200,22 +207,61 @@ async def _reading_recorded(rows: Rows, record: RecordedEvent, e: Any) -> None:
     await _readings_recorded(rows, [(record, e)])
 
 
+async def _batch_recorded(rows: Rows, record: RecordedEvent, e: Any) -> None:
+    await _readings_recorded(rows, [(record, e)])
+
+
 async def _readings_recorded(rows: Rows, items: Sequence[Item]) -> None:
-    records = [record for record, _ in items]
-    events = [event for _, event in items]
+    """A run of KPIReadingRecorded and KPIReadingsRecorded events, reading by reading."""
+    kpi_ids: list[Any] = []
+    reading_ids: list[str] = []
+    values: list[str] = []
+    observed: list[str] = []
+    sources: list[str | None] = []
+    positions: list[int] = []
+    recorded_at: list[datetime] = []
+    versions: list[int] = []
+    run_ids: list[str | None] = []
+    clients: list[str | None] = []
+    seqs: list[int] = []
+    for record, e in items:
+        if record.event_type == BATCH:
+            batch: Sequence[ReadingRow] = e.readings
+            n = len(batch)
+            reading_ids += [r["reading_id"] for r in batch]  # type: ignore[misc]
+            values += [r["value"] for r in batch]  # type: ignore[misc]
+            observed += [r["observed_at"] for r in batch]  # type: ignore[misc]
+            sources += [r["source"] for r in batch]
+            run_ids += [r["run_id"] for r in batch]
+            clients += [e.client] * n
+            seqs += range(n)
+        else:
+            n = 1
+            reading_ids.append(str(e.reading_id))
+            values.append(str(e.value))
+            observed.append(e.observed_at.isoformat())
+            sources.append(e.source)
+            run_ids.append(e.run_id)
+            clients.append(e.client)
+            seqs.append(0)
+        kpi_ids += [record.stream_id] * n
+        positions += [record.position] * n
+        recorded_at += [record.recorded_at] * n
+        versions += [record.version] * n
     await rows.execute(
         _RECORD_READINGS,
-        records[0].tenant_id,
-        [r.stream_id for r in records],
-        [e.reading_id for e in events],
-        [e.value for e in events],
-        [e.observed_at for e in events],
-        [e.source for e in events],
-        [r.position for r in records],
-        [r.recorded_at for r in records],
-        [r.version for r in records],
-        [e.run_id for e in events],
-        [e.client for e in events],
+        items[0][0].tenant_id,
+        kpi_ids,
+        reading_ids,
+        values,
+        observed,
+        sources,
+        positions,
+        recorded_at,
+        versions,
+        run_ids,
+        clients,
+        seqs,
     )
 
 
@@ -290,11 +336,15 @@ _APPLY: dict[str, Apply] = {
     "KPIRetired": _definition_change(lambda e: {"retired": True}),
     "KPIHealthChanged": _definition_change(_health),
     "KPIReadingRecorded": _reading_recorded,
+    BATCH: _batch_recorded,
     "KPIReadingCorrected": _reading_corrected,
 }
 
 
-_RUNS: dict[str, ApplyRun] = {"KPIReadingRecorded": _readings_recorded}
+_RUNS: dict[str, ApplyRun] = {
+    "KPIReadingRecorded": _readings_recorded,
+    BATCH: _readings_recorded,
+}
 
 
 class KPIHistory:

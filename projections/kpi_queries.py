@@ -151,7 +151,7 @@ async def kpi_view(rows: Rows, kpi_id: UUID, *, as_of: AsOf | None = None) -> KP
                    count(*) OVER () AS reading_count
             FROM kpi_readings r
             WHERE r.tenant_id = current_tenant() AND r.kpi_id = $1 AND {known}
-            ORDER BY r.observed_at DESC, r.position LIMIT 1""",
+            ORDER BY r.observed_at DESC, r.position, r.seq LIMIT 1""",
         kpi_id,
         _moment(as_of),
     )
@@ -239,9 +239,16 @@ def _value_known(alias: str, as_known_at: AsOf | None, param: int) -> str:
          ORDER BY c.position DESC LIMIT 1), {alias}.original_value) END"""
 
 
-def _reading_key(observed_at: datetime, position: int) -> int:
+# A reading's cursor: its observed time, its event's position (< 2**40) and its place in
+# that event (< 2**13, a batch holds at most 5,000). Its own kind, so that a cursor of the
+# earlier layout (time and position only) is refused rather than misread.
+_POSITION_BITS, _SEQ_BITS = 40, 13
+_CURSOR = "kpi-reading"
+
+
+def _reading_key(observed_at: datetime, position: int, seq: int) -> int:
     micros = (observed_at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    return (micros << 40) + position
+    return (((micros << _POSITION_BITS) + position) << _SEQ_BITS) + seq
 
 
 async def readings(
@@ -261,38 +268,42 @@ async def readings(
     """
     check_page_size(first)
     _check_range(start, end)
-    cursor = decode_cursor("reading", after)
-    after_time, after_position = (
-        (None, None)
+    cursor = decode_cursor(_CURSOR, after)
+    after_time, after_position, after_seq = (
+        (None, None, None)
         if cursor is None
         else (
-            datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=cursor >> 40),
-            cursor & ((1 << 40) - 1),
+            datetime(1970, 1, 1, tzinfo=UTC)
+            + timedelta(microseconds=cursor >> (_POSITION_BITS + _SEQ_BITS)),
+            (cursor >> _SEQ_BITS) & ((1 << _POSITION_BITS) - 1),
+            cursor & ((1 << _SEQ_BITS) - 1),
         )
     )
-    known = "TRUE" if as_known_at is None else _known("r", as_known_at, 7)
+    known = "TRUE" if as_known_at is None else _known("r", as_known_at, 8)
     found = await rows.fetch(
-        f"""SELECT r.*, {_value_known("r", as_known_at, 7)} AS shown_value,
+        f"""SELECT r.*, {_value_known("r", as_known_at, 8)} AS shown_value,
                    (SELECT e.actor FROM events e
                     WHERE e.tenant_id = r.tenant_id AND e.position = r.position) AS recorded_by
             FROM kpi_readings r
             WHERE r.tenant_id = current_tenant() AND r.kpi_id = $1
               AND ($2::timestamptz IS NULL OR r.observed_at >= $2)
               AND ($3::timestamptz IS NULL OR r.observed_at < $3)
-              AND ($4::timestamptz IS NULL OR (r.observed_at, r.position) > ($4, $5::bigint))
+              AND ($4::timestamptz IS NULL
+                   OR (r.observed_at, r.position, r.seq) > ($4, $5::bigint, $6::int))
               AND {known}
-            ORDER BY r.observed_at, r.position LIMIT $6""",
+            ORDER BY r.observed_at, r.position, r.seq LIMIT $7""",
         kpi_id,
         start,
         end,
         after_time,
         after_position,
+        after_seq,
         first + 1,
         *([] if as_known_at is None else [_moment(as_known_at)]),
     )
-    keys = {r["reading_id"]: _reading_key(r["observed_at"], r["position"]) for r in found}
+    keys = {r["reading_id"]: _reading_key(r["observed_at"], r["position"], r["seq"]) for r in found}
     views = [_reading(r, as_known_at) for r in found]
-    return page_of(views, first, "reading", lambda v: keys[v.reading_id])
+    return page_of(views, first, _CURSOR, lambda v: keys[v.reading_id])
 
 
 def _reading(r: Any, as_known_at: AsOf | None) -> ReadingView:
@@ -406,21 +417,23 @@ def _correction(r: Any) -> CorrectionView:
 
 _AGGREGATED = """
 SELECT date_trunc('{bucket}', t) AS bucket, sum(n) AS count, sum(s) AS sum, min(lo) AS min,
-       max(hi) AS max, (array_agg(last_value ORDER BY last_at DESC, last_position))[1] AS last
+       max(hi) AS max,
+       (array_agg(last_value ORDER BY last_at DESC, last_position, last_seq))[1] AS last
 FROM ({parts}) AS parts
 GROUP BY 1 ORDER BY 1
 """
 
 _DAYS = """
 SELECT d.day::timestamp AS t, d.count AS n, d.sum AS s, d.min AS lo, d.max AS hi,
-       d.last_value, d.last_observed_at AS last_at, d.last_position
+       d.last_value, d.last_observed_at AS last_at, d.last_position, 0 AS last_seq
 FROM kpi_daily d
 WHERE d.tenant_id = current_tenant() AND d.kpi_id = $1 AND d.day >= $4 AND d.day < $5
 """
 
 _RAW = """
 SELECT r.observed_at AT TIME ZONE 'UTC' AS t, 1 AS n, {value} AS s, {value} AS lo,
-       {value} AS hi, {value} AS last_value, r.observed_at AS last_at, r.position AS last_position
+       {value} AS hi, {value} AS last_value, r.observed_at AS last_at, r.position AS last_position,
+       r.seq AS last_seq
 FROM kpi_readings r
 WHERE r.tenant_id = current_tenant() AND r.kpi_id = $1 AND {known}
   AND r.observed_at >= {since} AND r.observed_at < {until}

@@ -53,6 +53,7 @@ PUBLIC_TYPES: dict[type[Any], str] = {
     _kpi.KPIBandsSet: "kpi.bands.set.v1",
     _kpi.KPIRetired: "kpi.retired.v1",
     _kpi.KPIReadingRecorded: "kpi.reading.recorded.v1",
+    _kpi.KPIReadingsRecorded: "kpi.readings.recorded.v1",
     _kpi.KPIReadingCorrected: "kpi.reading.corrected.v1",
     _kpi.KPIHealthChanged: "kpi.health.changed.v1",
     _settings.TenantConfigured: "tenant.configured.v1",

@@ -8,15 +8,18 @@ written in the same transaction as the readings.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 from okrledger.domain.errors import NotFound
-from okrledger.domain.kpi import KPI, Cadence, KPIReadingsRefused, Reading
+from okrledger.domain.kpi import KPI, Cadence, KPIReadingsRefused, Reading, ReadingRow
 from okrledger.domain.kpi_health import Bands, Direction
+from okrledger.services.errors import AlreadyClaimed
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.keyed_locks import one_writer
 from okrledger.services.ports import Claim, Claimed, CommandContext
@@ -24,6 +27,7 @@ from okrledger.services.ports import Claim, Claimed, CommandContext
 KPI_KEY = "kpi key"
 READING_ID = "kpi reading"
 SNAPSHOT_EVERY = 500
+_BATCH: Any = KPI.KPIReadingsRecorded  # made by @event at runtime; mypy cannot see it
 
 # Called right after readings are appended (the KPI-link policy, services/kpi_links.py).
 FollowReadings = Callable[[CommandContext, UUID, Sequence[Reading]], Awaitable[None]]
@@ -227,17 +231,21 @@ async def record_kpi_readings(
     Reading ids recorded before are skipped (integrators retry). Key results
     linked to the KPI follow the new readings through `follow`.
     """
-    readings = [
-        Reading(r.reading_id or uuid4(), r.value, r.observed_at, r.source, r.run_id)
-        for r in cmd.readings
-    ]
-    ids = [str(r.reading_id) for r in readings]
+    readings = _new_readings(cmd.readings)
     accepted: list[Reading] = []
+    rows: list[ReadingRow] = []
+    # A batch is appended first and its reading ids looked up only when the append finds
+    # one of them claimed (a retry, or an id of another KPI): then it is decided again,
+    # knowing. One reading is looked up first, which costs less than a failed append.
+    lookup = len(readings) == 1
 
     async def decide(kpi: KPI) -> None:
-        claimed = await handler.store.claimed(context.tenant_id, READING_ID, ids)
-        recorded = {UUID(key) for key, claim in claimed.items() if claim.stream_id == kpi.id}
-        taken = {UUID(key) for key, claim in claimed.items() if claim.stream_id != kpi.id}
+        recorded: set[UUID] = set()
+        taken: set[UUID] = set()
+        if lookup:
+            claimed = await handler.store.claimed(context.tenant_id, READING_ID, _keys(readings))
+            recorded = {UUID(key) for key, claim in claimed.items() if claim.stream_id == kpi.id}
+            taken = {UUID(key) for key, claim in claimed.items() if claim.stream_id != kpi.id}
         accepted[:] = kpi.record_readings(
             readings,
             now=now or datetime.now(UTC),
@@ -245,8 +253,18 @@ async def record_kpi_readings(
             taken=taken,
             client=context.client,
         )
+        rows[:] = [row for e in kpi.pending_events if isinstance(e, _BATCH) for row in e.readings]
 
     def claims(kpi: KPI) -> list[Claim]:
+        if rows:  # the batch event's text, as it is stored
+            return [
+                Claim(
+                    READING_ID,
+                    row["reading_id"],  # type: ignore[arg-type]
+                    {"value": row["value"], "observed_at": row["observed_at"]},
+                )
+                for row in rows
+            ]
         return [
             Claim(
                 READING_ID,
@@ -256,18 +274,29 @@ async def record_kpi_readings(
             for r in accepted
         ]
 
-    async with one_writer(context.tenant_id, cmd.kpi_id):
-        outcome = await handler.update(
+    def update() -> Awaitable[Outcome[KPI]]:
+        return handler.update(
             context,
             KPI,
             cmd.kpi_id,
             decide,
             expected_version=cmd.expected_version,
             claims=claims,
-            snapshot_every=SNAPSHOT_EVERY,
+            # A batch is one event of thousands of readings: the next command loads from a
+            # snapshot taken after it instead of decoding it again.
+            snapshot_every=1 if len(readings) > 1 else SNAPSHOT_EVERY,
         )
+
+    async with one_writer(context.tenant_id, cmd.kpi_id):
+        try:
+            outcome = await update()
+        except AlreadyClaimed as error:
+            if lookup or error.scope != READING_ID:
+                raise
+            lookup = True
+            outcome = await update()
     if outcome.duplicate:  # a retried command: what was recorded then is in the claims
-        held = await handler.store.claimed(context.tenant_id, READING_ID, ids)
+        held = await handler.store.claimed(context.tenant_id, READING_ID, _keys(readings))
         accepted = [_reading(c) for c in held.values() if c.stream_id == cmd.kpi_id]
     if follow is not None and accepted:
         await follow(context, cmd.kpi_id, accepted)
@@ -277,6 +306,27 @@ async def record_kpi_readings(
         recorded=[r.reading_id for r in readings if r.reading_id in new],
         repeated=[r.reading_id for r in readings if r.reading_id not in new],
     )
+
+
+def _new_readings(inputs: Sequence[ReadingInput]) -> list[Reading]:
+    """The readings of a command; those without an id get a random (version 4) one."""
+    missing = sum(1 for r in inputs if r.reading_id is None)
+    blob = os.urandom(16 * missing)  # one system call, not one per reading
+    fresh = iter([UUID(bytes=blob[i : i + 16], version=4) for i in range(0, len(blob), 16)])
+    return [
+        Reading(
+            r.reading_id or next(fresh),
+            r.value,
+            r.observed_at,
+            r.source,
+            r.run_id,
+        )
+        for r in inputs
+    ]
+
+
+def _keys(readings: Sequence[Reading]) -> list[str]:
+    return [str(r.reading_id) for r in readings]
 
 
 async def correct_kpi_reading(

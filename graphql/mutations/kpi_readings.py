@@ -5,13 +5,16 @@ Recording moves the key results linked to the KPI (the context's `follow_reading
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import get_object_definition
 
 from okrledger.domain.errors import DomainError
 from okrledger.domain.kpi import KPIReadingsRefused
@@ -59,6 +62,39 @@ class RecordKpiReadingInput(ChangeInput, KpiReadingInput):
 class RecordKpiReadingsInput(ChangeInput):
     kpi_id: UUID
     readings: list[KpiReadingInput] = strawberry.field(description="1 to 5,000 readings.")
+
+
+def _batch_from_input(kind: type, value: Mapping[str, Any], context: InputContext) -> Any:
+    """Up to 5,000 readings: each is built in one call, not converted field by field.
+
+    graphql-core has already coerced (and refused) every field of every reading by its
+    scalar; strawberry's general conversion would only name them again, slowly. The other
+    fields of the input are converted as strawberry converts them.
+    """
+    definition = get_object_definition(kind, strict=True)
+    fields: dict[str, Any] = {}
+    for field in definition.fields:
+        name = context.config.name_converter.from_field(field)
+        if name not in value:
+            continue
+        if field.python_name == "readings":
+            fields["readings"] = [
+                KpiReadingInput(
+                    value=item["value"],
+                    observed_at=item["observedAt"],
+                    source=item.get("source"),
+                    reading_id=item.get("readingId"),
+                    run_id=item.get("runId"),
+                )
+                for item in value[name]
+            ]
+        else:
+            field_type = field.resolve_type(type_definition=definition)
+            fields[field.python_name] = context.convert(value[name], field_type, name)
+    return kind(**fields)
+
+
+RecordKpiReadingsInput.__strawberry_definition__.from_input = _batch_from_input  # type: ignore[attr-defined]
 
 
 @strawberry.input

@@ -184,8 +184,10 @@ async def impatient_api_url(api_settings: Settings) -> AsyncIterator[str]:
 async def test_a_subscriber_too_far_behind_is_ended_with_where_to_resume(
     impatient_api_url: str, client: ApiClient, editor: Api, tenant: str
 ) -> None:
-    kpi = await define_kpi(editor)
-    burst = [{"value": str(i), "observedAt": observed(300 - i)} for i in range(200)]
+    kpi = await define_kpi(editor, bands={"green": "4", "yellow": "3"})
+    # A batch is one event, and each health change one more: readings that cross the bands
+    # one after another put 200 events in the log at once.
+    burst = [{"value": "5" if i % 2 else "1", "observedAt": observed(300 - i)} for i in range(199)]
     init = init_for(client, tenant, Role.INTEGRATOR)
 
     async with socket(impatient_api_url, init) as connection:
