@@ -25,7 +25,7 @@ from okrledger.infra.codec import decode
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.tenant_tail import TenantTail
 from okrledger.projections.event_log import SubscriberTooSlow
-from okrledger.projections.public_events import PUBLIC_TYPES, cloud_event
+from okrledger.projections.public_events import PUBLIC_TYPES, cloud_event, filter_names
 
 log = logging.getLogger(__name__)
 
@@ -179,4 +179,7 @@ class EventFeed:
 
 
 def _wanted(event_type: str, types: Collection[str] | None) -> bool:
-    return not types or _PUBLIC_BY_EVENT_TYPE.get(event_type) in types
+    if not types:
+        return True
+    public = _PUBLIC_BY_EVENT_TYPE.get(event_type)
+    return public is not None and any(name in types for name in filter_names(public))

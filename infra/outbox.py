@@ -11,7 +11,7 @@ import asyncpg
 import orjson
 
 from okrledger.domain.webhook import PAUSED, matches
-from okrledger.projections.public_events import PUBLIC_TYPES
+from okrledger.projections.public_events import PUBLIC_TYPES, filter_names
 from okrledger.projections.recorded import RecordedEvent
 
 PUBLIC_BY_EVENT_TYPE = {cls.__name__: name for cls, name in PUBLIC_TYPES.items()}
@@ -45,7 +45,11 @@ ON CONFLICT DO NOTHING
 
 def event_types_matching(patterns: Sequence[str]) -> list[str]:
     """The stored event type names whose public types a webhook asked for."""
-    return [name for name, public in PUBLIC_BY_EVENT_TYPE.items() if matches(patterns, public)]
+    return [name for name, public in PUBLIC_BY_EVENT_TYPE.items() if _asked(patterns, public)]
+
+
+def _asked(patterns: Sequence[str], public: str) -> bool:
+    return any(matches(patterns, name) for name in filter_names(public))
 
 
 class WebhookOutbox:
@@ -72,7 +76,7 @@ class WebhookOutbox:
             if record.event_type in PUBLIC_BY_EVENT_TYPE
             for webhook in subscribers
             if record.position > webhook["start_position"]
-            and matches(webhook["event_types"], PUBLIC_BY_EVENT_TYPE[record.event_type])
+            and _asked(webhook["event_types"], PUBLIC_BY_EVENT_TYPE[record.event_type])
         ]
         if rows:
             webhooks, positions, event_ids, held = (list(c) for c in zip(*rows, strict=True))

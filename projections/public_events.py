@@ -66,6 +66,19 @@ PUBLIC_TYPES: dict[type[Any], str] = {
     _webhook.WebhookRemoved: "webhook.removed.v1",
 }
 
+# A public type carrying the same facts as another in another shape: a type filter asking
+# for the other one is answered with it too, so a consumer who followed readings before
+# batches had their own type does not lose the batches.
+ALSO_ANSWERS: dict[str, str] = {"kpi.readings.recorded.v1": "kpi.reading.recorded.v1"}
+
+
+def filter_names(public: str) -> tuple[str, ...]:
+    """The names under which a type filter (webhook, `events`, `goalEvents`) asks for
+    events of public type `public`."""
+    other = ALSO_ANSWERS.get(public)
+    return (public,) if other is None else (public, other)
+
+
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 

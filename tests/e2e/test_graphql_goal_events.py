@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
-from tests.e2e.kpi_steps import define_kpi, kpi_input, observed, record_reading
+from tests.e2e.kpi_steps import define_kpi, kpi_input, observed, record_reading, record_readings
 from tests.e2e.server import Api, ApiClient, as_caller, serving
 from tests.e2e.ws_steps import acknowledged, events, receive, socket, subscribe, ws_url
 
@@ -247,3 +247,21 @@ async def test_subscribers_of_one_tenant_each_get_the_event_as_their_own_documen
     assert [e["id"] for e in full] == [e["id"] for e in bare] == [e["id"] for e in a]
     assert all("data" in e for e in full) and all("data" not in e for e in bare)
     assert full[0]["data"] == a[0]["data"]
+
+
+async def test_a_filter_on_single_readings_also_receives_batches_of_readings(
+    api_url: str, client: ApiClient, editor: Api, tenant: str
+) -> None:
+    kpi = await define_kpi(editor)
+
+    async with socket(api_url, init_for(client, tenant, Role.VIEWER)) as connection:
+        await acknowledged(connection)
+        await subscribe(connection, types=["kpi.reading.recorded.v1"])
+        await record_reading(editor, kpi["id"], "3.5")
+        batch = [{"value": str(v), "observedAt": observed()} for v in (3, 4, 5)]
+        await record_readings(editor, kpi["id"], batch)
+        one, many = await events(connection, 2)
+
+    assert one["type"] == "kpi.reading.recorded.v1"
+    assert many["type"] == "kpi.readings.recorded.v1"
+    assert [r["value"] for r in many["data"]["readings"]] == ["3", "4", "5"]
