@@ -28,7 +28,6 @@ from okrledger.graphql.mutations.common import (
 )
 from okrledger.graphql.mutations.kpis import KpiPayload
 from okrledger.graphql.permissions import CanRecordKpiReadings
-from okrledger.graphql.queries.kpi import read_kpi
 from okrledger.services import kpis
 
 
@@ -198,7 +197,7 @@ class KpiReadingMutations:
             return user_error(error, target="kpiId")
         recorded = bool(result.recorded)
         return RecordKpiReadingPayload(
-            kpi=await read_kpi(info, result.outcome.aggregate.id),
+            kpi_id=result.outcome.aggregate.id,
             version=result.outcome.version,
             position=result.outcome.position,
             reading_id=(result.recorded or result.repeated)[0],
@@ -228,7 +227,7 @@ class KpiReadingMutations:
         except DomainError as error:
             return user_error(error, target="kpiId")
         return RecordKpiReadingsPayload(
-            kpi=await read_kpi(info, result.outcome.aggregate.id),
+            kpi_id=result.outcome.aggregate.id,
             version=result.outcome.version,
             position=result.outcome.position,
             recorded=result.recorded,

@@ -85,16 +85,16 @@ class RetireKpiInput(KpiChangeInput):
 
 @strawberry.interface(description="A KPI command succeeded.")
 class KpiPayload(MutationPayload):
-    kpi: Kpi
+    kpi_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    async def kpi(self, info: Info[Context, None]) -> Kpi:
+        """Read back from the read model the command updated, only when the caller asks."""
+        return await read_kpi(info, self.kpi_id)
 
     @classmethod
     async def read(cls, info: Info[Context, None], outcome: Outcome[KPI]) -> Self:
-        """The payload with the KPI read back from the read model the command updated."""
-        return cls(
-            kpi=await read_kpi(info, outcome.aggregate.id),
-            version=outcome.version,
-            position=outcome.position,
-        )
+        return cls(kpi_id=outcome.aggregate.id, version=outcome.version, position=outcome.position)
 
 
 @strawberry.type
