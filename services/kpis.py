@@ -26,7 +26,9 @@ from okrledger.services.ports import Claim, Claimed, CommandContext
 
 KPI_KEY = "kpi key"
 READING_ID = "kpi reading"
-SNAPSHOT_EVERY = 500
+# A command decodes at most this many events after its snapshot; a KPI's state is small, so
+# a snapshot costs about what one reading does, and one is written every this many events.
+SNAPSHOT_EVERY = 20
 _BATCH: Any = KPI.KPIReadingsRecorded  # made by @event at runtime; mypy cannot see it
 
 # Called right after readings are appended (the KPI-link policy, services/kpi_links.py).
