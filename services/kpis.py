@@ -238,8 +238,9 @@ async def record_kpi_readings(
     rows: list[ReadingRow] = []
     # A batch is appended first and its reading ids looked up only when the append finds
     # one of them claimed (a retry, or an id of another KPI): then it is decided again,
-    # knowing. One reading is looked up first, which costs less than a failed append.
-    lookup = len(readings) == 1
+    # knowing. One reading with the caller's own id is looked up first, which costs less
+    # than a failed append; an id made here just now cannot have been recorded.
+    lookup = len(readings) == 1 and cmd.readings[0].reading_id is not None
 
     async def decide(kpi: KPI) -> None:
         recorded: set[UUID] = set()
