@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext, suppress
 from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -90,9 +90,20 @@ class Database:
         with self.span(tenant_id, readonly=readonly):
             async with self.pool.acquire() as proxy:
                 connection = cast(asyncpg.Connection, proxy)
-                async with connection.transaction(readonly=readonly):
-                    await set_tenant(connection, tenant_id)
+                # BEGIN and the tenant in one round trip (a simple query may hold both; the
+                # tenant id is a checked slug, safe as a literal), then COMMIT or ROLLBACK.
+                begin = "BEGIN READ ONLY" if readonly else "BEGIN"
+                await connection.execute(
+                    f"{begin}; SELECT set_config('{TENANT_SETTING}', '{tenant_id}', true)"
+                )
+                try:
                     yield connection
+                except BaseException:
+                    if not connection.is_closed():
+                        with suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                            await connection.execute("ROLLBACK")
+                    raise
+                await connection.execute("COMMIT")
 
     def span(self, tenant_id: str, *, readonly: bool) -> AbstractContextManager[object]:
         """The trace span of one unit of database work (nothing while tracing is off)."""
