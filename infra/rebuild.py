@@ -14,20 +14,24 @@ BYPASSRLS) when no single tenant is named.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
+from okrledger.infra import copy_text
 from okrledger.infra.db import check_tenant_id, set_tenant
-from okrledger.infra.projector import advance, project
+from okrledger.infra.projector import advance, decode_handled, project
 from okrledger.projections.base import Projection
 from okrledger.projections.recorded import RecordedEvent
 
 STAGING = "okrledger_rebuild"
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-BATCH = 2000
+BATCH = 5000
 
 # Called with (events applied so far, events to apply in all).
 Progress = Callable[[int, int], None]
@@ -65,32 +69,39 @@ async def rebuild(
     if tenant_id is not None:
         check_tenant_id(tenant_id)
     connection = await asyncpg.connect(owner_dsn)
+    reader = await asyncpg.connect(owner_dsn)
     try:
         tables = [t for p in projections for t in p.tables]
         tenants = await _tenants(connection, tenant_id)
-        await _prepare_staging(connection, tables)
+        await _prepare_staging(connection, tables, unlogged=True)
         await connection.execute(f"SET search_path TO {STAGING}, public")
+        # Until the swap nothing here needs to survive a crash: the next run starts over.
+        await connection.execute("SET synchronous_commit TO off")
         total = await _count_events(connection, tenants)
+        staging = _Staging(connection)
         reached: dict[str, int] = {}
         applied = 0
         for tenant in tenants:
             position = 0
-            while True:
-                records = await _read(connection, tenant, position, BATCH)
-                if not records:
-                    break
-                async with connection.transaction():
-                    await _apply(connection, projections, records)
-                position = records[-1].position
-                applied += len(records)
-                if progress:
-                    progress(applied, total)
-                if fail_after is not None and applied >= fail_after:
-                    raise RuntimeError(f"rebuild stopped on purpose after {applied} events")
+            async with aclosing(_pages(reader, projections, tenant)) as pages:
+                async for records, decoded in pages:
+                    async with connection.transaction():
+                        await _apply(staging, projections, records, decoded)
+                    position = records[-1].position
+                    applied += len(records)
+                    if progress:
+                        progress(applied, total)
+                    if fail_after is not None and applied >= fail_after:
+                        raise RuntimeError(f"rebuild stopped on purpose after {applied} events")
             reached[tenant] = position
-        await _swap(connection, projections, tables, reached, whole=tenant_id is None)
+        if tenant_id is None:
+            # The tables move into public as they are: from here on they must be durable.
+            for table in tables:
+                await connection.execute(f"ALTER TABLE {STAGING}.{table} SET LOGGED")
+        await _swap(staging, projections, tables, reached, whole=tenant_id is None)
         return RebuildReport([p.name for p in projections], len(tenants), applied)
     finally:
+        await reader.close()
         await connection.close()
 
 
@@ -120,7 +131,7 @@ async def replay_until(
         position, applied = 0, 0
         while records := await _read(connection, tenant_id, position, BATCH, until_position):
             async with connection.transaction():
-                await _apply(connection, projections, records)
+                await _apply(connection, projections, records, decode_handled(projections, records))
             position = records[-1].position
             applied += len(records)
         return applied
@@ -153,13 +164,18 @@ async def _tenants(connection: asyncpg.Connection, tenant_id: str | None) -> lis
 
 
 async def _prepare_staging(
-    connection: asyncpg.Connection, tables: Sequence[str], schema: str = STAGING
+    connection: asyncpg.Connection,
+    tables: Sequence[str],
+    schema: str = STAGING,
+    *,
+    unlogged: bool = False,
 ) -> None:
+    kind = "UNLOGGED TABLE" if unlogged else "TABLE"
     await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     await connection.execute(f"CREATE SCHEMA {schema}")
     for table in tables:
         await connection.execute(
-            f"CREATE TABLE {schema}.{table} (LIKE public.{table} INCLUDING ALL)"
+            f"CREATE {kind} {schema}.{table} (LIKE public.{table} INCLUDING ALL)"
         )
 
 
@@ -192,33 +208,101 @@ async def _read(
             limit,
             until,
         )
-    return [RecordedEvent(**dict(row)) for row in rows]
+    return [RecordedEvent(*row) for row in rows]
+
+
+Page = tuple[list[RecordedEvent], dict[int, Any]]
+
+
+async def _pages(
+    reader: asyncpg.Connection, projections: Sequence[Projection], tenant: str
+) -> AsyncGenerator[Page, None]:
+    """The tenant's log page by page, decoded; the next page is read and decoded while the
+    caller applies this one (on `reader`, a connection of its own)."""
+
+    async def page(after: int) -> Page:
+        records = await _read(reader, tenant, after, BATCH)
+        return records, decode_handled(projections, records)
+
+    ahead = asyncio.ensure_future(page(0))
+    try:
+        while True:
+            records, decoded = await ahead
+            if not records:
+                return
+            ahead = asyncio.ensure_future(page(records[-1].position))
+            yield records, decoded
+    finally:
+        ahead.cancel()
+        await asyncio.gather(ahead, return_exceptions=True)
+
+
+class _Staging:
+    """The rebuild's connection as projections see it: rows go into the fresh staging
+    tables, which nothing else writes, so new rows are copied in (`FreshRows`)."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return str(await self.connection.execute(query, *args))
+
+    async def executemany(self, command: str, args: Any) -> None:
+        await self.connection.executemany(command, args)
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        return list(await self.connection.fetch(query, *args))
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        return await self.connection.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self.connection.fetchval(query, *args)
+
+    async def copy_rows(
+        self, table: str, columns: Sequence[str], records: Sequence[Sequence[Any]]
+    ) -> None:
+        if records:
+            await self.connection.copy_to_table(
+                table,
+                source=_chunks(copy_text.encode(records)),
+                columns=list(columns),
+                format="text",
+            )
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data  # asyncpg would take bare bytes for a file name
 
 
 async def _apply(
-    connection: asyncpg.Connection,
+    rows: asyncpg.Connection | _Staging,
     projections: Sequence[Projection],
     records: Sequence[RecordedEvent],
+    decoded: dict[int, Any],
 ) -> None:
+    connection = rows.connection if isinstance(rows, _Staging) else rows
     await set_tenant(connection, records[0].tenant_id)
-    await project(connection, projections, records)
+    await project(rows, projections, records, decoded)
 
 
 async def _swap(
-    connection: asyncpg.Connection,
+    staging: _Staging,
     projections: Sequence[Projection],
     tables: Sequence[str],
     reached: dict[str, int],
     *,
     whole: bool,
 ) -> None:
+    connection = staging.connection
     async with connection.transaction():
+        await connection.execute("SET LOCAL synchronous_commit TO on")
         live = ", ".join(f"public.{t}" for t in tables)
         await connection.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
         # Appends that committed during the replay: apply them to the new tables too.
         for tenant, position in reached.items():
             while records := await _read(connection, tenant, position, BATCH):
-                await _apply(connection, projections, records)
+                await _apply(staging, projections, records, decode_handled(projections, records))
                 position = records[-1].position
             reached[tenant] = position
         if whole:

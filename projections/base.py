@@ -31,6 +31,16 @@ class Rows(Protocol):
     async def fetchval(self, query: str, *args: Any) -> Any: ...
 
 
+@runtime_checkable
+class FreshRows(Rows, Protocol):
+    """Rows into tables that only this writer fills, each event once (a rebuild's fresh
+    copies): new rows can be copied in as they are, with no check for one already there."""
+
+    async def copy_rows(
+        self, table: str, columns: Sequence[str], records: Sequence[Sequence[Any]]
+    ) -> None: ...
+
+
 class Projection(Protocol):
     name: str
     # Event types this projection reads; others are skipped without being decoded.

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from okrledger.projections.base import ApplyRun, Item, Rows, apply_in_runs
+from okrledger.projections.base import ApplyRun, FreshRows, Item, Rows, apply_in_runs
 from okrledger.projections.recorded import RecordedEvent
 
 
@@ -55,6 +55,26 @@ INSERT INTO change_log (tenant_id, position, stream_id, stream_type, version, ev
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17)
 ON CONFLICT DO NOTHING
 """
+
+_COLUMNS = (
+    "tenant_id",
+    "position",
+    "stream_id",
+    "stream_type",
+    "version",
+    "event_type",
+    "actor",
+    "recorded_at",
+    "command_id",
+    "correlation_id",
+    "reason",
+    "summary",
+    "changes",
+    "observed_at",
+    "source",
+    "run_id",
+    "client",
+)
 
 _INSERT_MANY = """
 INSERT INTO change_log (tenant_id, position, stream_id, stream_type, version, event_type,
@@ -104,7 +124,12 @@ def _entries_of(describe: RunDescriber) -> ApplyRun:
             _entry(record, description)
             for (record, _), description in zip(items, descriptions, strict=True)
         ]
-        await rows.execute(_INSERT_MANY, *(list(column) for column in zip(*entries, strict=True)))
+        if isinstance(rows, FreshRows):
+            await rows.copy_rows("change_log", _COLUMNS, entries)
+        else:
+            await rows.execute(
+                _INSERT_MANY, *(list(column) for column in zip(*entries, strict=True))
+            )
 
     return apply
 
