@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any
 from uuid import UUID
 
@@ -60,26 +60,32 @@ def _converter(kind: type) -> Callable[[Any], str]:
     raise TypeError(f"cannot copy {kind.__name__} into a table")
 
 
-def _texts(column: Sequence[Any]) -> Sequence[str]:
+def _texts(column: Sequence[Any]) -> list[str]:
     first = column[0]
     if all(map(operator.is_, column, repeat(first))):
-        text = NULL if first is None else _converter(type(first))(first)
-        return [text] * len(column)
+        return [NULL if first is None else _converter(type(first))(first)] * len(column)
     kinds = set(map(type, column))
-    nulls = type(None) in kinds
-    kinds.discard(type(None))
+    nulls = _NONE in kinds
+    kinds.discard(_NONE)
     if kinds == {str}:
         values = [value for value in column if value is not None] if nulls else column
         joined = "".join(values)
         if any(special in joined for special in _SPECIAL):
             return [NULL if value is None else _escaped(value) for value in column]
-        return [NULL if value is None else value for value in column] if nulls else column
-    if len(kinds) == 1:
-        convert = _converter(kinds.pop())
-        if not nulls:
-            return list(map(convert, column))
-        return [NULL if value is None else convert(value) for value in column]
-    return [NULL if value is None else _converter(type(value))(value) for value in column]
+        return [NULL if value is None else value for value in column] if nulls else list(column)
+    if not all(kind in _PLAIN or issubclass(kind, UUID) for kind in kinds):
+        # Subclasses (a str-valued enum, say): one value at a time, each by its own type.
+        return [NULL if value is None else _converter(type(value))(value) for value in column]
+    # str() of these reads back as the same value (a datetime with a space for the T).
+    texts = list(map(str, column))
+    if nulls:
+        for n in compress(range(len(column)), map(operator.is_, column, repeat(None))):
+            texts[n] = NULL
+    return texts
+
+
+_NONE = type(None)
+_PLAIN = frozenset({bool, int, float, Decimal, datetime, date})
 
 
 def encode(records: Sequence[Sequence[Any]]) -> bytes:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -68,12 +68,17 @@ async def rebuild(
     """
     if tenant_id is not None:
         check_tenant_id(tenant_id)
-    connection = await asyncpg.connect(owner_dsn)
-    reader = await asyncpg.connect(owner_dsn)
+    connection, reader = await _connect_two(owner_dsn)
     try:
         tables = [t for p in projections for t in p.tables]
         tenants = await _tenants(connection, tenant_id)
-        await _prepare_staging(connection, tables, unlogged=True)
+        # The first page is read while the staging tables are made.
+        pages = [_Pages(reader, projections, tenants[0])] if tenants else []
+        try:
+            await _prepare_staging(connection, tables, unlogged=True)
+        except BaseException:
+            await pages[0].aclose()
+            raise
         await connection.execute(f"SET search_path TO {STAGING}, public")
         # Until the swap nothing here needs to survive a crash: the next run starts over.
         await connection.execute("SET synchronous_commit TO off")
@@ -81,10 +86,12 @@ async def rebuild(
         staging = _Staging(connection)
         reached: dict[str, int] = {}
         applied = 0
-        for tenant in tenants:
+        for n, tenant in enumerate(tenants):
             position = 0
-            async with aclosing(_pages(reader, projections, tenant)) as pages:
-                async for records, decoded in pages:
+            async with aclosing(
+                pages[0] if n == 0 else _Pages(reader, projections, tenant)
+            ) as page:
+                async for records, decoded in page:
                     async with connection.transaction():
                         await _apply(staging, projections, records, decoded)
                     position = records[-1].position
@@ -103,6 +110,19 @@ async def rebuild(
     finally:
         await reader.close()
         await connection.close()
+
+
+async def _connect_two(dsn: str) -> tuple[asyncpg.Connection, asyncpg.Connection]:
+    made = await asyncio.gather(asyncpg.connect(dsn), asyncpg.connect(dsn), return_exceptions=True)
+    failed = [m for m in made if isinstance(m, BaseException)]
+    if failed:
+        for m in made:
+            if isinstance(m, asyncpg.Connection):
+                await m.close()
+        raise failed[0]
+    first, second = made
+    assert isinstance(first, asyncpg.Connection) and isinstance(second, asyncpg.Connection)
+    return first, second
 
 
 async def replay_until(
@@ -171,12 +191,16 @@ async def _prepare_staging(
     unlogged: bool = False,
 ) -> None:
     kind = "UNLOGGED TABLE" if unlogged else "TABLE"
-    await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    await connection.execute(f"CREATE SCHEMA {schema}")
-    for table in tables:
-        await connection.execute(
-            f"CREATE {kind} {schema}.{table} (LIKE public.{table} INCLUDING ALL)"
+    # One round trip for the lot.
+    await connection.execute(
+        ";\n".join(
+            [
+                f"DROP SCHEMA IF EXISTS {schema} CASCADE",
+                f"CREATE SCHEMA {schema}",
+                *(f"CREATE {kind} {schema}.{t} (LIKE public.{t} INCLUDING ALL)" for t in tables),
+            ]
         )
+    )
 
 
 async def _count_events(connection: asyncpg.Connection, tenants: Sequence[str]) -> int:
@@ -214,27 +238,36 @@ async def _read(
 Page = tuple[list[RecordedEvent], dict[int, Any]]
 
 
-async def _pages(
-    reader: asyncpg.Connection, projections: Sequence[Projection], tenant: str
-) -> AsyncGenerator[Page, None]:
-    """The tenant's log page by page, decoded; the next page is read and decoded while the
-    caller applies this one (on `reader`, a connection of its own)."""
+class _Pages:
+    """The tenant's log page by page, decoded; each page is read and decoded (on `reader`,
+    a connection of its own) while the caller applies the one before. Reading starts at
+    once; `close` stops it."""
 
-    async def page(after: int) -> Page:
-        records = await _read(reader, tenant, after, BATCH)
-        return records, decode_handled(projections, records)
+    def __init__(
+        self, reader: asyncpg.Connection, projections: Sequence[Projection], tenant: str
+    ) -> None:
+        self._reader = reader
+        self._projections = projections
+        self._tenant = tenant
+        self._ahead = asyncio.ensure_future(self._page(0))
 
-    ahead = asyncio.ensure_future(page(0))
-    try:
-        while True:
-            records, decoded = await ahead
-            if not records:
-                return
-            ahead = asyncio.ensure_future(page(records[-1].position))
-            yield records, decoded
-    finally:
-        ahead.cancel()
-        await asyncio.gather(ahead, return_exceptions=True)
+    async def _page(self, after: int) -> Page:
+        records = await _read(self._reader, self._tenant, after, BATCH)
+        return records, decode_handled(self._projections, records)
+
+    def __aiter__(self) -> _Pages:
+        return self
+
+    async def __anext__(self) -> Page:
+        records, decoded = await self._ahead
+        if not records:
+            raise StopAsyncIteration
+        self._ahead = asyncio.ensure_future(self._page(records[-1].position))
+        return records, decoded
+
+    async def aclose(self) -> None:
+        self._ahead.cancel()
+        await asyncio.gather(self._ahead, return_exceptions=True)
 
 
 class _Staging:

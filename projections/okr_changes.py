@@ -328,7 +328,9 @@ async def key_result_moves(rows: Rows, items: Sequence[Item]) -> list[Descriptio
     for record, e in items:
         old = current.get((record.stream_id, e.key_result_id))
         if old is None:
-            descriptions.append(_MOVES[record.event_type]({"title": str(e.key_result_id)}, record, e))
+            descriptions.append(
+                _MOVES[record.event_type]({"title": str(e.key_result_id)}, record, e)
+            )
             continue
         descriptions.append(_MOVES[record.event_type](old, record, e))
         for column, value in KEY_RESULT_CHANGES[record.event_type](record, e).items():
