@@ -109,7 +109,13 @@ class FastJSONTranscoder(JSONTranscoder):
         if kind is dict:
             for key, item in value.items():
                 nested = type(item)
-                if nested is dict or nested is list or nested is float:
+                if nested is dict:
+                    # Most often a transcoded value of plain data: no need to go deeper.
+                    if len(item) == 2 and "_type_" in item and type(item.get("_data_")) is str:
+                        value[key] = self._transcoded(item["_type_"], item["_data_"])
+                    else:
+                        value[key] = self._revive(item)
+                elif nested is list or nested is float:
                     value[key] = self._revive(item)
             if len(value) == 2 and "_type_" in value and "_data_" in value:
                 return self._transcoded(value["_type_"], value["_data_"])

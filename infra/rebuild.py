@@ -26,7 +26,7 @@ import asyncpg
 from okrledger.infra import copy_text
 from okrledger.infra.db import check_tenant_id, set_tenant
 from okrledger.infra.projector import advance, decode_handled, project
-from okrledger.projections.base import Projection
+from okrledger.projections.base import Projection, query_indexes
 from okrledger.projections.recorded import RecordedEvent
 
 STAGING = "okrledger_rebuild"
@@ -72,16 +72,18 @@ async def rebuild(
     try:
         tables = [t for p in projections for t in p.tables]
         tenants = await _tenants(connection, tenant_id)
+        # Until the swap nothing here needs to survive a crash: the next run starts over.
+        await connection.execute("SET synchronous_commit TO off")
         # The first page is read while the staging tables are made.
         pages = [_Pages(reader, projections, tenants[0])] if tenants else []
         try:
             await _prepare_staging(connection, tables, unlogged=True)
+            deferred = await _drop_query_indexes(connection, projections)
         except BaseException:
-            await pages[0].aclose()
+            for unread in pages:
+                await unread.aclose()
             raise
         await connection.execute(f"SET search_path TO {STAGING}, public")
-        # Until the swap nothing here needs to survive a crash: the next run starts over.
-        await connection.execute("SET synchronous_commit TO off")
         total = await _count_events(connection, tenants)
         staging = _Staging(connection)
         reached: dict[str, int] = {}
@@ -102,9 +104,12 @@ async def rebuild(
                         raise RuntimeError(f"rebuild stopped on purpose after {applied} events")
             reached[tenant] = position
         if tenant_id is None:
-            # The tables move into public as they are: from here on they must be durable.
+            # The tables move into public as they are: from here on they must be durable,
+            # with every index the live ones have.
             for table in tables:
                 await connection.execute(f"ALTER TABLE {STAGING}.{table} SET LOGGED")
+            for definition in deferred:
+                await connection.execute(definition)
         await _swap(staging, projections, tables, reached, whole=tenant_id is None)
         return RebuildReport([p.name for p in projections], len(tenants), applied)
     finally:
@@ -201,6 +206,41 @@ async def _prepare_staging(
             ]
         )
     )
+
+
+async def _drop_query_indexes(
+    connection: asyncpg.Connection, projections: Sequence[Projection]
+) -> list[str]:
+    """Drop the staging copies of the projections' query indexes (see `query_indexes`);
+    returns the statements that make them again in the staging schema, under their names.
+
+    A single tenant's rows are copied from the staging tables into the live ones, whose
+    indexes are kept as ever, so then they are never needed.
+    """
+    names = [name for p in projections for name in query_indexes(p)]
+    live = await connection.fetch(
+        """SELECT tablename, indexname, indexdef FROM pg_indexes
+           WHERE schemaname = 'public' AND indexname = ANY($1::text[])""",
+        names,
+    )
+    staged = await connection.fetch(
+        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1", STAGING
+    )
+    remake = []
+    for index in live:
+        shape = _shape(index["indexdef"])
+        for copy in staged:
+            if copy["tablename"] == index["tablename"] and _shape(copy["indexdef"]) == shape:
+                await connection.execute(f"DROP INDEX {STAGING}.{copy['indexname']}")
+                remake.append(index["indexdef"].replace(" ON public.", f" ON {STAGING}.", 1))
+                break
+    return remake
+
+
+def _shape(definition: str) -> tuple[bool, str]:
+    """What an index is, whatever its name and schema: unique or not, method, keys, predicate."""
+    head, _, tail = definition.partition(" USING ")
+    return head.startswith("CREATE UNIQUE"), tail
 
 
 async def _count_events(connection: asyncpg.Connection, tenants: Sequence[str]) -> int:
@@ -354,8 +394,10 @@ async def _swap(
         for tenant, position in reached.items():
             await set_tenant(connection, tenant)
             await advance(connection, tenant, projections, position)
-        await connection.execute(f"DROP SCHEMA {STAGING} CASCADE")
+    # After the commit, so the live tables are locked no longer than the swap itself (a
+    # crash in between leaves the schema for the next run to drop).
     await connection.execute("RESET search_path")
+    await connection.execute(f"DROP SCHEMA {STAGING} CASCADE")
 
 
 async def _replace_table(connection: asyncpg.Connection, table: str) -> None:

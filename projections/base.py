@@ -51,6 +51,13 @@ class Projection(Protocol):
     async def apply(self, rows: Rows, record: RecordedEvent, event: Any) -> None: ...
 
 
+def query_indexes(projection: Projection) -> tuple[str, ...]:
+    """The indexes (by name) of the projection's tables that only readers use, never its own
+    writes or reads: a rebuild can build them once, after the replay, instead of keeping them
+    up to date row by row. Optional; a projection without `query_indexes` has none."""
+    return tuple(getattr(projection, "query_indexes", ()))
+
+
 # An event as a projection receives it: the record and its decoded domain event.
 Item = tuple[RecordedEvent, Any]
 ApplyOne = Callable[["Rows", RecordedEvent, Any], Awaitable[None]]

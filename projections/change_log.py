@@ -104,6 +104,12 @@ class ChangeLog:
         self.describers = dict(describers)
         self.handles = frozenset(self.describers)
         self.tables: tuple[str, ...] = ("change_log",)
+        # History by actor, type and time for readers; describers read by stream at most.
+        self.query_indexes: tuple[str, ...] = (
+            "change_log_actor",
+            "change_log_type",
+            "change_log_time",
+        )
         runs: dict[RunDescriber, ApplyRun] = {}
         for describe in (run_describers or {}).values():
             runs.setdefault(describe, _entries_of(describe))

@@ -344,6 +344,13 @@ class OkrTree:
     name = "okr_tree"
     handles = frozenset(_APPLY)
     tables: tuple[str, ...] = (CYCLES, OBJECTIVES, KEY_RESULTS)
+    # The tree as of a past position or time (projections/okr_queries.py); never read here.
+    query_indexes: tuple[str, ...] = (
+        "okr_objectives_cycle",
+        "okr_objectives_cycle_time",
+        "okr_key_results_cycle",
+        "okr_key_results_cycle_time",
+    )
 
     async def apply(self, rows: Rows, record: RecordedEvent, event: Any) -> None:
         await _APPLY[record.event_type](rows, record, event)
