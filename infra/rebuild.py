@@ -382,15 +382,11 @@ async def _swap(
             for table in tables:
                 await _replace_table(connection, table)
         else:
+            keys = {table: await _primary_key(connection, table) for table in tables}
             for tenant in reached:
                 await set_tenant(connection, tenant)
                 for table in tables:
-                    await connection.execute(
-                        f"DELETE FROM public.{table} WHERE tenant_id = $1", tenant
-                    )
-                    await connection.execute(
-                        f"INSERT INTO public.{table} SELECT * FROM {STAGING}.{table}"
-                    )
+                    await _replace_rows(connection, table, keys[table], tenant)
         for tenant, position in reached.items():
             await set_tenant(connection, tenant)
             await advance(connection, tenant, projections, position)
@@ -398,6 +394,41 @@ async def _swap(
     # crash in between leaves the schema for the next run to drop).
     await connection.execute("RESET search_path")
     await connection.execute(f"DROP SCHEMA {STAGING} CASCADE")
+
+
+async def _primary_key(connection: asyncpg.Connection, table: str) -> list[str]:
+    rows = await connection.fetch(
+        """SELECT a.attname FROM pg_index i
+           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+           WHERE i.indrelid = $1::regclass AND i.indisprimary
+           ORDER BY array_position(i.indkey::int2[], a.attnum)""",
+        f"public.{table}",
+    )
+    return [row["attname"] for row in rows]
+
+
+async def _replace_rows(
+    connection: asyncpg.Connection, table: str, key: Sequence[str], tenant: str
+) -> None:
+    """Make the tenant's live rows those of the staging table, rewriting only what differs:
+    a rebuild mostly gives back the rows there were, and rows left alone cost no writes."""
+    if not key:
+        await connection.execute(f"DELETE FROM public.{table} WHERE tenant_id = $1", tenant)
+        await connection.execute(f"INSERT INTO public.{table} SELECT * FROM {STAGING}.{table}")
+        return
+    same_key = " AND ".join(f"s.{c} = l.{c}" for c in key)
+    # *= compares the stored images of the rows: a numeric's scale counts, NULL equals NULL.
+    await connection.execute(
+        f"""DELETE FROM public.{table} l WHERE l.tenant_id = $1 AND NOT EXISTS (
+                SELECT 1 FROM {STAGING}.{table} s WHERE {same_key} AND s.* *= l.*)""",
+        tenant,
+    )
+    await connection.execute(
+        f"""INSERT INTO public.{table} SELECT s.* FROM {STAGING}.{table} s
+            WHERE NOT EXISTS (SELECT 1 FROM public.{table} l
+                              WHERE l.tenant_id = $1 AND {same_key})""",
+        tenant,
+    )
 
 
 async def _replace_table(connection: asyncpg.Connection, table: str) -> None:
