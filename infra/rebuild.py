@@ -31,7 +31,7 @@ from okrledger.projections.recorded import RecordedEvent
 
 STAGING = "okrledger_rebuild"
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-BATCH = 5000
+BATCH = 10000
 
 # Called with (events applied so far, events to apply in all).
 Progress = Callable[[int, int], None]
@@ -77,8 +77,8 @@ async def rebuild(
         # The first page is read while the staging tables are made.
         pages = [_Pages(reader, projections, tenants[0])] if tenants else []
         try:
-            await _prepare_staging(connection, tables, unlogged=True)
-            deferred = await _drop_query_indexes(connection, projections)
+            deferred = [name for p in projections for name in query_indexes(p)]
+            await _prepare_staging(connection, tables, unlogged=True, without=deferred)
         except BaseException:
             for unread in pages:
                 await unread.aclose()
@@ -108,7 +108,7 @@ async def rebuild(
             # with every index the live ones have.
             for table in tables:
                 await connection.execute(f"ALTER TABLE {STAGING}.{table} SET LOGGED")
-            for definition in deferred:
+            for definition in await _index_definitions(connection, deferred):
                 await connection.execute(definition)
         await _swap(staging, projections, tables, reached, whole=tenant_id is None)
         return RebuildReport([p.name for p in projections], len(tenants), applied)
@@ -194,53 +194,46 @@ async def _prepare_staging(
     schema: str = STAGING,
     *,
     unlogged: bool = False,
+    without: Sequence[str] = (),
 ) -> None:
+    """Fresh copies of `tables` in `schema`, but for the copies of the live indexes named in
+    `without` (see `query_indexes`: a single tenant's rows are copied from the staging tables
+    into the live ones, whose indexes are kept as ever, so then they are never needed)."""
     kind = "UNLOGGED TABLE" if unlogged else "TABLE"
-    # One round trip for the lot.
-    await connection.execute(
-        ";\n".join(
-            [
-                f"DROP SCHEMA IF EXISTS {schema} CASCADE",
-                f"CREATE SCHEMA {schema}",
-                *(f"CREATE {kind} {schema}.{t} (LIKE public.{t} INCLUDING ALL)" for t in tables),
-            ]
+    statements = [
+        f"DROP SCHEMA IF EXISTS {schema} CASCADE",
+        f"CREATE SCHEMA {schema}",
+        *(f"CREATE {kind} {schema}.{t} (LIKE public.{t} INCLUDING ALL)" for t in tables),
+    ]
+    if without:
+        # A copy has a name of its own: it is the one of the same table and shape.
+        names = ", ".join(_literal(name) for name in without)
+        statements.append(
+            f"""DO $$DECLARE copy record; BEGIN
+                FOR copy IN SELECT s.indexname FROM pg_indexes l JOIN pg_indexes s
+                    ON s.schemaname = {_literal(schema)} AND s.tablename = l.tablename
+                   AND split_part(s.indexdef, ' USING ', 2) = split_part(l.indexdef, ' USING ', 2)
+                   AND (s.indexdef LIKE 'CREATE UNIQUE %') = (l.indexdef LIKE 'CREATE UNIQUE %')
+                  WHERE l.schemaname = 'public' AND l.indexname IN ({names})
+                LOOP EXECUTE format('DROP INDEX %I.%I', {_literal(schema)}, copy.indexname);
+                END LOOP; END$$"""
         )
-    )
+    # One round trip for the lot.
+    await connection.execute(";\n".join(statements))
 
 
-async def _drop_query_indexes(
-    connection: asyncpg.Connection, projections: Sequence[Projection]
-) -> list[str]:
-    """Drop the staging copies of the projections' query indexes (see `query_indexes`);
-    returns the statements that make them again in the staging schema, under their names.
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
-    A single tenant's rows are copied from the staging tables into the live ones, whose
-    indexes are kept as ever, so then they are never needed.
-    """
-    names = [name for p in projections for name in query_indexes(p)]
-    live = await connection.fetch(
-        """SELECT tablename, indexname, indexdef FROM pg_indexes
+
+async def _index_definitions(connection: asyncpg.Connection, names: Sequence[str]) -> list[str]:
+    """The statements that make the live indexes `names` again, on the staging tables."""
+    rows = await connection.fetch(
+        """SELECT indexdef FROM pg_indexes
            WHERE schemaname = 'public' AND indexname = ANY($1::text[])""",
-        names,
+        list(names),
     )
-    staged = await connection.fetch(
-        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1", STAGING
-    )
-    remake = []
-    for index in live:
-        shape = _shape(index["indexdef"])
-        for copy in staged:
-            if copy["tablename"] == index["tablename"] and _shape(copy["indexdef"]) == shape:
-                await connection.execute(f"DROP INDEX {STAGING}.{copy['indexname']}")
-                remake.append(index["indexdef"].replace(" ON public.", f" ON {STAGING}.", 1))
-                break
-    return remake
-
-
-def _shape(definition: str) -> tuple[bool, str]:
-    """What an index is, whatever its name and schema: unique or not, method, keys, predicate."""
-    head, _, tail = definition.partition(" USING ")
-    return head.startswith("CREATE UNIQUE"), tail
+    return [row["indexdef"].replace(" ON public.", f" ON {STAGING}.", 1) for row in rows]
 
 
 async def _count_events(connection: asyncpg.Connection, tenants: Sequence[str]) -> int:
