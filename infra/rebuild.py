@@ -375,11 +375,13 @@ async def _swap(
             for table in tables:
                 await _replace_table(connection, table)
         else:
-            keys = {table: await _primary_key(connection, table) for table in tables}
+            keys = await _primary_keys(connection, tables)
             for tenant in reached:
                 await set_tenant(connection, tenant)
-                for table in tables:
-                    await _replace_rows(connection, table, keys[table], tenant)
+                # One round trip for every table (the tenant id is a checked slug).
+                await connection.execute(
+                    ";\n".join(_replace_rows(t, keys.get(t, []), tenant) for t in tables)
+                )
         for tenant, position in reached.items():
             await set_tenant(connection, tenant)
             await advance(connection, tenant, projections, position)
@@ -389,39 +391,41 @@ async def _swap(
     await connection.execute(f"DROP SCHEMA {STAGING} CASCADE")
 
 
-async def _primary_key(connection: asyncpg.Connection, table: str) -> list[str]:
+async def _primary_keys(
+    connection: asyncpg.Connection, tables: Sequence[str]
+) -> dict[str, list[str]]:
     rows = await connection.fetch(
-        """SELECT a.attname FROM pg_index i
+        """SELECT c.relname,
+                  array_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum))
+                      AS columns
+           FROM pg_index i
+           JOIN pg_class c ON c.oid = i.indrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-           WHERE i.indrelid = $1::regclass AND i.indisprimary
-           ORDER BY array_position(i.indkey::int2[], a.attnum)""",
-        f"public.{table}",
+           WHERE c.relname = ANY($1::text[]) AND i.indisprimary
+           GROUP BY c.relname""",
+        list(tables),
     )
-    return [row["attname"] for row in rows]
+    return {row["relname"]: list(row["columns"]) for row in rows}
 
 
-async def _replace_rows(
-    connection: asyncpg.Connection, table: str, key: Sequence[str], tenant: str
-) -> None:
-    """Make the tenant's live rows those of the staging table, rewriting only what differs:
-    a rebuild mostly gives back the rows there were, and rows left alone cost no writes."""
+def _replace_rows(table: str, key: Sequence[str], tenant: str) -> str:
+    """Statements that make the tenant's live rows those of the staging table, rewriting only
+    what differs: a rebuild mostly gives back the rows there were, and rows left alone cost
+    no writes."""
+    tenant_id = _literal(check_tenant_id(tenant))
     if not key:
-        await connection.execute(f"DELETE FROM public.{table} WHERE tenant_id = $1", tenant)
-        await connection.execute(f"INSERT INTO public.{table} SELECT * FROM {STAGING}.{table}")
-        return
+        return (
+            f"DELETE FROM public.{table} WHERE tenant_id = {tenant_id};\n"
+            f"INSERT INTO public.{table} SELECT * FROM {STAGING}.{table}"
+        )
     same_key = " AND ".join(f"s.{c} = l.{c}" for c in key)
     # *= compares the stored images of the rows: a numeric's scale counts, NULL equals NULL.
-    await connection.execute(
-        f"""DELETE FROM public.{table} l WHERE l.tenant_id = $1 AND NOT EXISTS (
-                SELECT 1 FROM {STAGING}.{table} s WHERE {same_key} AND s.* *= l.*)""",
-        tenant,
-    )
-    await connection.execute(
-        f"""INSERT INTO public.{table} SELECT s.* FROM {STAGING}.{table} s
-            WHERE NOT EXISTS (SELECT 1 FROM public.{table} l
-                              WHERE l.tenant_id = $1 AND {same_key})""",
-        tenant,
-    )
+    return f"""DELETE FROM public.{table} l WHERE l.tenant_id = {tenant_id} AND NOT EXISTS (
+                   SELECT 1 FROM {STAGING}.{table} s WHERE {same_key} AND s.* *= l.*);
+               INSERT INTO public.{table} SELECT s.* FROM {STAGING}.{table} s
+               WHERE NOT EXISTS (SELECT 1 FROM public.{table} l
+                                 WHERE l.tenant_id = {tenant_id} AND {same_key})"""
 
 
 async def _replace_table(connection: asyncpg.Connection, table: str) -> None:
