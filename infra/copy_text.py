@@ -60,7 +60,7 @@ def _converter(kind: type) -> Callable[[Any], str]:
     raise TypeError(f"cannot copy {kind.__name__} into a table")
 
 
-def _texts(column: Sequence[Any]) -> list[str]:
+def _texts(column: Sequence[Any], seen: dict[int, str]) -> list[str]:
     first = column[0]
     if all(map(operator.is_, column, repeat(first))):
         return [NULL if first is None else _converter(type(first))(first)] * len(column)
@@ -73,6 +73,17 @@ def _texts(column: Sequence[Any]) -> list[str]:
         if any(special in joined for special in _SPECIAL):
             return [NULL if value is None else _escaped(value) for value in column]
         return [NULL if value is None else value for value in column] if nulls else list(column)
+    if kinds == {datetime}:
+        # Formatting a datetime is slow, and one recorded time fills several columns of a
+        # row and the next version's too: each object is formatted once.
+        ids = list(map(id, column))
+        new = set(ids).difference(seen)
+        if new:
+            objects = dict(zip(ids, column, strict=True))
+            for key in new:
+                value = objects[key]
+                seen[key] = NULL if value is None else value.isoformat()
+        return list(map(seen.__getitem__, ids))
     if not all(kind in _PLAIN or issubclass(kind, UUID) for kind in kinds):
         # Subclasses (a str-valued enum, say): one value at a time, each by its own type.
         return [NULL if value is None else _converter(type(value))(value) for value in column]
@@ -92,5 +103,6 @@ def encode(records: Sequence[Sequence[Any]]) -> bytes:
     """The COPY text form of `records`, one line each, fields in the order given."""
     if not records:
         return b""
-    columns = [_texts(column) for column in zip(*records, strict=True)]
+    seen: dict[int, str] = {}  # the objects are all alive, in `records`, till the end
+    columns = [_texts(column, seen) for column in zip(*records, strict=True)]
     return ("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode()
