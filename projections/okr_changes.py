@@ -239,13 +239,12 @@ async def key_result_removed(rows: Rows, record: RecordedEvent, e: Any) -> Descr
 
 
 def checked_in(old: Row, record: RecordedEvent, e: Any) -> Description:
-    confidence = e.confidence.value.replace("_", " ").lower()
-    summary = (
-        f"'{old['title']}' checked in at {show(e.value)} "
-        f"(was {show(old.get('current_value'))}), {confidence}"
-    )
-    changes = [change("current", old.get("current_value"), e.value)]
-    if old.get("confidence") != e.confidence.value:
+    level = e.confidence.value
+    value, was = show(e.value), show(old.get("current_value"))
+    confidence = level.replace("_", " ").lower()
+    summary = f"'{old['title']}' checked in at {value} (was {was}), {confidence}"
+    changes = [FieldChange("current", was, value)]
+    if old.get("confidence") != level:
         changes.append(change("confidence", old.get("confidence"), e.confidence))
     if e.note and e.note != old.get("note"):
         changes.append(change("note", old.get("note") or None, e.note))
