@@ -274,7 +274,7 @@ Page = tuple[list[RecordedEvent], dict[int, Any]]
 class _Pages:
     """The tenant's log page by page, decoded; each page is read and decoded (on `reader`,
     a connection of its own) while the caller applies the one before. Reading starts at
-    once; `close` stops it."""
+    once; `aclose` stops it."""
 
     def __init__(
         self, reader: asyncpg.Connection, projections: Sequence[Projection], tenant: str
