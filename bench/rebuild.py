@@ -96,7 +96,7 @@ async def read_rate(dsn: str, tenant: str) -> float:
 
 
 async def run(quick: bool = False) -> list[Result]:
-    # A full 100,000-event rebuild takes minutes at the current rate (see docs/benchmarks.md).
+    # 30,000 events keep the full run under a minute on a shared machine (docs/benchmarks.md).
     events, runs = (10_000, 2) if quick else (30_000, 1)
     tenant = f"rebuild-{uuid.uuid4().hex[:6]}"
     async with bench_database() as dsn:

@@ -15,7 +15,7 @@ import asyncpg
 
 from okrledger.infra.codec import decode
 from okrledger.infra.db import Database
-from okrledger.projections.base import BatchProjection, Item, Projection
+from okrledger.projections.base import BatchProjection, Item, Projection, Rows
 from okrledger.projections.recorded import RecordedEvent
 
 _ADVANCE = """
@@ -39,22 +39,30 @@ async def apply_records(
 
 
 async def project(
-    connection: asyncpg.Connection,
+    connection: Rows,
     projections: Sequence[Projection],
     records: Sequence[RecordedEvent],
+    decoded: dict[int, Any] | None = None,
 ) -> None:
     """Apply records (in position order) to each projection in turn, the events it handles
     all at once when it can (a projection reads only its own tables and, through versioned
-    rows as of a position, those of the projections before it)."""
-    decoded: dict[int, Any] = {}
+    rows as of a position, those of the projections before it).
+
+    `decoded` holds domain events already decoded, by position; missing ones are decoded
+    here (and added to it).
+    """
+    if decoded is None:
+        decoded = {}
     for projection in projections:
+        handles = projection.handles
         items: list[Item] = []
         for record in records:
-            if record.event_type not in projection.handles:
+            if record.event_type not in handles:
                 continue
-            if record.position not in decoded:
-                decoded[record.position] = decode(record)
-            items.append((record, decoded[record.position]))
+            event = decoded.get(record.position)
+            if event is None:
+                event = decoded[record.position] = decode(record)
+            items.append((record, event))
         if not items:
             continue
         if isinstance(projection, BatchProjection):
@@ -62,6 +70,14 @@ async def project(
         else:
             for record, event in items:
                 await projection.apply(connection, record, event)
+
+
+def decode_handled(
+    projections: Sequence[Projection], records: Sequence[RecordedEvent]
+) -> dict[int, Any]:
+    """The domain events of the records some projection handles, by position."""
+    handled = frozenset().union(*(p.handles for p in projections))
+    return {r.position: decode(r) for r in records if r.event_type in handled}
 
 
 async def advance(

@@ -14,20 +14,24 @@ BYPASSRLS) when no single tenant is named.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
+from okrledger.infra import copy_text
 from okrledger.infra.db import check_tenant_id, set_tenant
-from okrledger.infra.projector import advance, project
-from okrledger.projections.base import Projection
+from okrledger.infra.projector import advance, decode_handled, project
+from okrledger.projections.base import Projection, query_indexes
 from okrledger.projections.recorded import RecordedEvent
 
 STAGING = "okrledger_rebuild"
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-BATCH = 2000
+BATCH = 10000
 
 # Called with (events applied so far, events to apply in all).
 Progress = Callable[[int, int], None]
@@ -64,34 +68,66 @@ async def rebuild(
     """
     if tenant_id is not None:
         check_tenant_id(tenant_id)
-    connection = await asyncpg.connect(owner_dsn)
+    connection, reader = await _connect_two(owner_dsn)
     try:
         tables = [t for p in projections for t in p.tables]
         tenants = await _tenants(connection, tenant_id)
-        await _prepare_staging(connection, tables)
+        # Until the swap nothing here needs to survive a crash: the next run starts over.
+        await connection.execute("SET synchronous_commit TO off")
+        # The first page is read while the staging tables are made.
+        pages = [_Pages(reader, projections, tenants[0])] if tenants else []
+        try:
+            deferred = [name for p in projections for name in query_indexes(p)]
+            await _prepare_staging(connection, tables, unlogged=True, without=deferred)
+        except BaseException:
+            for unread in pages:
+                await unread.aclose()
+            raise
         await connection.execute(f"SET search_path TO {STAGING}, public")
         total = await _count_events(connection, tenants)
+        staging = _Staging(connection)
         reached: dict[str, int] = {}
         applied = 0
-        for tenant in tenants:
+        for n, tenant in enumerate(tenants):
             position = 0
-            while True:
-                records = await _read(connection, tenant, position, BATCH)
-                if not records:
-                    break
-                async with connection.transaction():
-                    await _apply(connection, projections, records)
-                position = records[-1].position
-                applied += len(records)
-                if progress:
-                    progress(applied, total)
-                if fail_after is not None and applied >= fail_after:
-                    raise RuntimeError(f"rebuild stopped on purpose after {applied} events")
+            async with aclosing(
+                pages[0] if n == 0 else _Pages(reader, projections, tenant)
+            ) as page:
+                async for records, decoded in page:
+                    async with connection.transaction():
+                        await _apply(staging, projections, records, decoded)
+                    position = records[-1].position
+                    applied += len(records)
+                    if progress:
+                        progress(applied, total)
+                    if fail_after is not None and applied >= fail_after:
+                        raise RuntimeError(f"rebuild stopped on purpose after {applied} events")
             reached[tenant] = position
-        await _swap(connection, projections, tables, reached, whole=tenant_id is None)
+        if tenant_id is None:
+            # The tables move into public as they are: from here on they must be durable,
+            # with every index the live ones have.
+            for table in tables:
+                await connection.execute(f"ALTER TABLE {STAGING}.{table} SET LOGGED")
+            for definition in await _index_definitions(connection, deferred):
+                await connection.execute(definition)
+        await _swap(staging, projections, tables, reached, whole=tenant_id is None)
         return RebuildReport([p.name for p in projections], len(tenants), applied)
     finally:
+        await reader.close()
         await connection.close()
+
+
+async def _connect_two(dsn: str) -> tuple[asyncpg.Connection, asyncpg.Connection]:
+    made = await asyncio.gather(asyncpg.connect(dsn), asyncpg.connect(dsn), return_exceptions=True)
+    failed = [m for m in made if isinstance(m, BaseException)]
+    if failed:
+        for m in made:
+            if isinstance(m, asyncpg.Connection):
+                await m.close()
+        raise failed[0]
+    first, second = made
+    assert isinstance(first, asyncpg.Connection) and isinstance(second, asyncpg.Connection)
+    return first, second
 
 
 async def replay_until(
@@ -120,7 +156,7 @@ async def replay_until(
         position, applied = 0, 0
         while records := await _read(connection, tenant_id, position, BATCH, until_position):
             async with connection.transaction():
-                await _apply(connection, projections, records)
+                await _apply(connection, projections, records, decode_handled(projections, records))
             position = records[-1].position
             applied += len(records)
         return applied
@@ -153,14 +189,51 @@ async def _tenants(connection: asyncpg.Connection, tenant_id: str | None) -> lis
 
 
 async def _prepare_staging(
-    connection: asyncpg.Connection, tables: Sequence[str], schema: str = STAGING
+    connection: asyncpg.Connection,
+    tables: Sequence[str],
+    schema: str = STAGING,
+    *,
+    unlogged: bool = False,
+    without: Sequence[str] = (),
 ) -> None:
-    await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    await connection.execute(f"CREATE SCHEMA {schema}")
-    for table in tables:
-        await connection.execute(
-            f"CREATE TABLE {schema}.{table} (LIKE public.{table} INCLUDING ALL)"
+    """Fresh copies of `tables` in `schema`, but for the copies of the live indexes named in
+    `without` (see `query_indexes`: a single tenant's rows are copied from the staging tables
+    into the live ones, whose indexes are kept as ever, so then they are never needed)."""
+    kind = "UNLOGGED TABLE" if unlogged else "TABLE"
+    statements = [
+        f"DROP SCHEMA IF EXISTS {schema} CASCADE",
+        f"CREATE SCHEMA {schema}",
+        *(f"CREATE {kind} {schema}.{t} (LIKE public.{t} INCLUDING ALL)" for t in tables),
+    ]
+    if without:
+        # A copy has a name of its own: it is the one of the same table and shape.
+        names = ", ".join(_literal(name) for name in without)
+        statements.append(
+            f"""DO $$DECLARE copy record; BEGIN
+                FOR copy IN SELECT s.indexname FROM pg_indexes l JOIN pg_indexes s
+                    ON s.schemaname = {_literal(schema)} AND s.tablename = l.tablename
+                   AND split_part(s.indexdef, ' USING ', 2) = split_part(l.indexdef, ' USING ', 2)
+                   AND (s.indexdef LIKE 'CREATE UNIQUE %') = (l.indexdef LIKE 'CREATE UNIQUE %')
+                  WHERE l.schemaname = 'public' AND l.indexname IN ({names})
+                LOOP EXECUTE format('DROP INDEX %I.%I', {_literal(schema)}, copy.indexname);
+                END LOOP; END$$"""
         )
+    # One round trip for the lot.
+    await connection.execute(";\n".join(statements))
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+async def _index_definitions(connection: asyncpg.Connection, names: Sequence[str]) -> list[str]:
+    """The statements that make the live indexes `names` again, on the staging tables."""
+    rows = await connection.fetch(
+        """SELECT indexdef FROM pg_indexes
+           WHERE schemaname = 'public' AND indexname = ANY($1::text[])""",
+        list(names),
+    )
+    return [row["indexdef"].replace(" ON public.", f" ON {STAGING}.", 1) for row in rows]
 
 
 async def _count_events(connection: asyncpg.Connection, tenants: Sequence[str]) -> int:
@@ -192,53 +265,167 @@ async def _read(
             limit,
             until,
         )
-    return [RecordedEvent(**dict(row)) for row in rows]
+    return [RecordedEvent(*row) for row in rows]
+
+
+Page = tuple[list[RecordedEvent], dict[int, Any]]
+
+
+class _Pages:
+    """The tenant's log page by page, decoded; each page is read and decoded (on `reader`,
+    a connection of its own) while the caller applies the one before. Reading starts at
+    once; `aclose` stops it."""
+
+    def __init__(
+        self, reader: asyncpg.Connection, projections: Sequence[Projection], tenant: str
+    ) -> None:
+        self._reader = reader
+        self._projections = projections
+        self._tenant = tenant
+        self._ahead = asyncio.ensure_future(self._page(0))
+
+    async def _page(self, after: int) -> Page:
+        records = await _read(self._reader, self._tenant, after, BATCH)
+        return records, decode_handled(self._projections, records)
+
+    def __aiter__(self) -> _Pages:
+        return self
+
+    async def __anext__(self) -> Page:
+        records, decoded = await self._ahead
+        if not records:
+            raise StopAsyncIteration
+        self._ahead = asyncio.ensure_future(self._page(records[-1].position))
+        return records, decoded
+
+    async def aclose(self) -> None:
+        self._ahead.cancel()
+        await asyncio.gather(self._ahead, return_exceptions=True)
+
+
+class _Staging:
+    """The rebuild's connection as projections see it: rows go into the fresh staging
+    tables, which nothing else writes, so new rows are copied in (`FreshRows`)."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return str(await self.connection.execute(query, *args))
+
+    async def executemany(self, command: str, args: Any) -> None:
+        await self.connection.executemany(command, args)
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        return list(await self.connection.fetch(query, *args))
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        return await self.connection.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self.connection.fetchval(query, *args)
+
+    async def copy_rows(
+        self, table: str, columns: Sequence[str], records: Sequence[Sequence[Any]]
+    ) -> None:
+        if records:
+            await self.connection.copy_to_table(
+                table,
+                source=_chunks(copy_text.encode(records)),
+                columns=list(columns),
+                format="text",
+            )
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data  # asyncpg would take bare bytes for a file name
 
 
 async def _apply(
-    connection: asyncpg.Connection,
+    rows: asyncpg.Connection | _Staging,
     projections: Sequence[Projection],
     records: Sequence[RecordedEvent],
+    decoded: dict[int, Any],
 ) -> None:
+    connection = rows.connection if isinstance(rows, _Staging) else rows
     await set_tenant(connection, records[0].tenant_id)
-    await project(connection, projections, records)
+    await project(rows, projections, records, decoded)
 
 
 async def _swap(
-    connection: asyncpg.Connection,
+    staging: _Staging,
     projections: Sequence[Projection],
     tables: Sequence[str],
     reached: dict[str, int],
     *,
     whole: bool,
 ) -> None:
+    connection = staging.connection
     async with connection.transaction():
+        await connection.execute("SET LOCAL synchronous_commit TO on")
         live = ", ".join(f"public.{t}" for t in tables)
         await connection.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
         # Appends that committed during the replay: apply them to the new tables too.
         for tenant, position in reached.items():
             while records := await _read(connection, tenant, position, BATCH):
-                await _apply(connection, projections, records)
+                await _apply(staging, projections, records, decode_handled(projections, records))
                 position = records[-1].position
             reached[tenant] = position
         if whole:
             for table in tables:
                 await _replace_table(connection, table)
         else:
+            keys = await _primary_keys(connection, tables)
             for tenant in reached:
                 await set_tenant(connection, tenant)
-                for table in tables:
-                    await connection.execute(
-                        f"DELETE FROM public.{table} WHERE tenant_id = $1", tenant
-                    )
-                    await connection.execute(
-                        f"INSERT INTO public.{table} SELECT * FROM {STAGING}.{table}"
-                    )
+                # One round trip for every table (the tenant id is a checked slug).
+                await connection.execute(
+                    ";\n".join(_replace_rows(t, keys.get(t, []), tenant) for t in tables)
+                )
         for tenant, position in reached.items():
             await set_tenant(connection, tenant)
             await advance(connection, tenant, projections, position)
-        await connection.execute(f"DROP SCHEMA {STAGING} CASCADE")
+    # After the commit, so the live tables are locked no longer than the swap itself (a
+    # crash in between leaves the schema for the next run to drop).
     await connection.execute("RESET search_path")
+    await connection.execute(f"DROP SCHEMA {STAGING} CASCADE")
+
+
+async def _primary_keys(
+    connection: asyncpg.Connection, tables: Sequence[str]
+) -> dict[str, list[str]]:
+    rows = await connection.fetch(
+        """SELECT c.relname,
+                  array_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum))
+                      AS columns
+           FROM pg_index i
+           JOIN pg_class c ON c.oid = i.indrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+           WHERE c.relname = ANY($1::text[]) AND i.indisprimary
+           GROUP BY c.relname""",
+        list(tables),
+    )
+    return {row["relname"]: list(row["columns"]) for row in rows}
+
+
+def _replace_rows(table: str, key: Sequence[str], tenant: str) -> str:
+    """Statements that make the tenant's live rows those of the staging table, rewriting only
+    what differs: a rebuild mostly gives back the rows there were, and rows left alone cost
+    no writes."""
+    tenant_id = _literal(check_tenant_id(tenant))
+    if not key:
+        return (
+            f"DELETE FROM public.{table} WHERE tenant_id = {tenant_id};\n"
+            f"INSERT INTO public.{table} SELECT * FROM {STAGING}.{table}"
+        )
+    same_key = " AND ".join(f"s.{c} = l.{c}" for c in key)
+    # *= compares the stored images of the rows: a numeric's scale counts, NULL equals NULL.
+    return f"""DELETE FROM public.{table} l WHERE l.tenant_id = {tenant_id} AND NOT EXISTS (
+                   SELECT 1 FROM {STAGING}.{table} s WHERE {same_key} AND s.* *= l.*);
+               INSERT INTO public.{table} SELECT s.* FROM {STAGING}.{table} s
+               WHERE NOT EXISTS (SELECT 1 FROM public.{table} l
+                                 WHERE l.tenant_id = {tenant_id} AND {same_key})"""
 
 
 async def _replace_table(connection: asyncpg.Connection, table: str) -> None:

@@ -31,6 +31,16 @@ class Rows(Protocol):
     async def fetchval(self, query: str, *args: Any) -> Any: ...
 
 
+@runtime_checkable
+class FreshRows(Rows, Protocol):
+    """Rows into tables that only this writer fills, each event once (a rebuild's fresh
+    copies): new rows can be copied in as they are, with no check for one already there."""
+
+    async def copy_rows(
+        self, table: str, columns: Sequence[str], records: Sequence[Sequence[Any]]
+    ) -> None: ...
+
+
 class Projection(Protocol):
     name: str
     # Event types this projection reads; others are skipped without being decoded.
@@ -39,6 +49,13 @@ class Projection(Protocol):
     tables: tuple[str, ...]
 
     async def apply(self, rows: Rows, record: RecordedEvent, event: Any) -> None: ...
+
+
+def query_indexes(projection: Projection) -> tuple[str, ...]:
+    """The indexes (by name) of the projection's tables that only readers use, never its own
+    writes or reads: a rebuild can build them once, after the replay, instead of keeping them
+    up to date row by row. Optional; a projection without `query_indexes` has none."""
+    return tuple(getattr(projection, "query_indexes", ()))
 
 
 # An event as a projection receives it: the record and its decoded domain event.

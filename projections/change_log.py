@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from okrledger.projections.base import ApplyRun, Item, Rows, apply_in_runs
+from okrledger.projections.base import ApplyRun, FreshRows, Item, Rows, apply_in_runs
 from okrledger.projections.recorded import RecordedEvent
 
 
@@ -56,6 +56,26 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15,
 ON CONFLICT DO NOTHING
 """
 
+_COLUMNS = (
+    "tenant_id",
+    "position",
+    "stream_id",
+    "stream_type",
+    "version",
+    "event_type",
+    "actor",
+    "recorded_at",
+    "command_id",
+    "correlation_id",
+    "reason",
+    "summary",
+    "changes",
+    "observed_at",
+    "source",
+    "run_id",
+    "client",
+)
+
 _INSERT_MANY = """
 INSERT INTO change_log (tenant_id, position, stream_id, stream_type, version, event_type,
                         actor, recorded_at, command_id, correlation_id, reason, summary, changes,
@@ -84,6 +104,12 @@ class ChangeLog:
         self.describers = dict(describers)
         self.handles = frozenset(self.describers)
         self.tables: tuple[str, ...] = ("change_log",)
+        # History by actor, type and time for readers; describers read by stream at most.
+        self.query_indexes: tuple[str, ...] = (
+            "change_log_actor",
+            "change_log_type",
+            "change_log_time",
+        )
         runs: dict[RunDescriber, ApplyRun] = {}
         for describe in (run_describers or {}).values():
             runs.setdefault(describe, _entries_of(describe))
@@ -104,7 +130,12 @@ def _entries_of(describe: RunDescriber) -> ApplyRun:
             _entry(record, description)
             for (record, _), description in zip(items, descriptions, strict=True)
         ]
-        await rows.execute(_INSERT_MANY, *(list(column) for column in zip(*entries, strict=True)))
+        if isinstance(rows, FreshRows):
+            await rows.copy_rows("change_log", _COLUMNS, entries)
+        else:
+            await rows.execute(
+                _INSERT_MANY, *(list(column) for column in zip(*entries, strict=True))
+            )
 
     return apply
 

@@ -27,7 +27,7 @@ from okrledger.projections.change_log import (
     Provenance,
     RunDescriber,
 )
-from okrledger.projections.okr_tree import CYCLES, KEY_RESULTS, OBJECTIVES
+from okrledger.projections.okr_tree import CYCLES, KEY_RESULT_CHANGES, KEY_RESULTS, OBJECTIVES
 from okrledger.projections.recorded import RecordedEvent
 
 Row = versioned.Row
@@ -239,13 +239,12 @@ async def key_result_removed(rows: Rows, record: RecordedEvent, e: Any) -> Descr
 
 
 def checked_in(old: Row, record: RecordedEvent, e: Any) -> Description:
-    confidence = e.confidence.value.replace("_", " ").lower()
-    summary = (
-        f"'{old['title']}' checked in at {show(e.value)} "
-        f"(was {show(old.get('current_value'))}), {confidence}"
-    )
-    changes = [change("current", old.get("current_value"), e.value)]
-    if old.get("confidence") != e.confidence.value:
+    level = e.confidence.value
+    value, was = show(e.value), show(old.get("current_value"))
+    confidence = level.replace("_", " ").lower()
+    summary = f"'{old['title']}' checked in at {value} (was {was}), {confidence}"
+    changes = [FieldChange("current", was, value)]
+    if old.get("confidence") != level:
         changes.append(change("confidence", old.get("confidence"), e.confidence))
     if e.note and e.note != old.get("note"):
         changes.append(change("note", old.get("note") or None, e.note))
@@ -306,19 +305,43 @@ JOIN LATERAL (SELECT * FROM {KEY_RESULTS} v
 
 
 async def key_result_moves(rows: Rows, items: Sequence[Item]) -> list[Description]:
-    """What `_move` describes, for a run of consecutive key-result moves."""
+    """What `_move` describes, for a run of consecutive key-result moves.
+
+    Each key result is read once, as of the position before its first move in the run;
+    the run's later moves see it as the OKR tree's versions do, each move's changes applied
+    in turn (nothing else changes a key result between the moves of one run).
+    """
+    first: dict[tuple[UUID, UUID], int] = {}
+    for record, e in items:
+        first.setdefault((record.stream_id, e.key_result_id), record.position)
+    keys = list(first)
     found = await rows.fetch(
         _KEY_RESULTS_BEFORE,
         items[0][0].tenant_id,
-        [record.stream_id for record, _ in items],
-        [e.key_result_id for _, e in items],
-        [record.position - 1 for record, _ in items],
+        [objective_id for objective_id, _ in keys],
+        [key_result_id for _, key_result_id in keys],
+        [position - 1 for position in first.values()],
     )
-    before = {row["ord"]: dict(row) for row in found}
-    return [
-        _MOVES[record.event_type](before.get(n) or {"title": str(e.key_result_id)}, record, e)
-        for n, (record, e) in enumerate(items, start=1)
-    ]
+    current = {keys[row["ord"] - 1]: dict(row) for row in found}
+    descriptions = []
+    for record, e in items:
+        old = current.get((record.stream_id, e.key_result_id))
+        if old is None:
+            descriptions.append(
+                _MOVES[record.event_type]({"title": str(e.key_result_id)}, record, e)
+            )
+            continue
+        descriptions.append(_MOVES[record.event_type](old, record, e))
+        for column, value in KEY_RESULT_CHANGES[record.event_type](record, e).items():
+            old[column] = _as_stored(value)
+    return descriptions
+
+
+def _as_stored(value: Any) -> Any:
+    """A value as the OKR tree's row reads it back (numeric has no negative zero)."""
+    if isinstance(value, Decimal) and value.is_zero():
+        return value.copy_abs()
+    return value
 
 
 # -- tenant settings ---------------------------------------------------------------

@@ -223,7 +223,7 @@ async def _key_result_changes(rows: Rows, items: Sequence[Item]) -> None:
         current = key_results[record.stream_id]
         old = current.get(e.key_result_id)
         if old is not None:
-            changes = _KEY_RESULT_CHANGES[record.event_type](record, e)
+            changes = KEY_RESULT_CHANGES[record.event_type](record, e)
             change = _key_result_moved(record, old, changes)
             current[e.key_result_id] = new_key_results.replace(record, old, change)
         progress = {
@@ -326,16 +326,16 @@ _APPLY: dict[str, Apply] = {
     "KeyResultRemoved": _key_result_removed,
 }
 
-_KEY_RESULT_CHANGES: dict[str, KeyResultChanges] = {
+KEY_RESULT_CHANGES: dict[str, KeyResultChanges] = {
     "KeyResultRevised": _key_result_revised,
     "KeyResultCheckedIn": _checked_in,
     "KeyResultLinkedToKPI": lambda r, e: _kpi_link(e.kpi_id),
     "KeyResultUnlinkedFromKPI": lambda r, e: _kpi_link(None),
     "KeyResultValueFollowedKPI": _followed,
 }
-_APPLY.update({name: _key_result_change(c) for name, c in _KEY_RESULT_CHANGES.items()})
+_APPLY.update({name: _key_result_change(c) for name, c in KEY_RESULT_CHANGES.items()})
 # Consecutive key-result changes of any kind form one run.
-_RUNS: dict[str, ApplyRun] = dict.fromkeys(_KEY_RESULT_CHANGES, _key_result_changes)
+_RUNS: dict[str, ApplyRun] = dict.fromkeys(KEY_RESULT_CHANGES, _key_result_changes)
 
 
 class OkrTree:
@@ -344,6 +344,13 @@ class OkrTree:
     name = "okr_tree"
     handles = frozenset(_APPLY)
     tables: tuple[str, ...] = (CYCLES, OBJECTIVES, KEY_RESULTS)
+    # The tree as of a past position or time (projections/okr_queries.py); never read here.
+    query_indexes: tuple[str, ...] = (
+        "okr_objectives_cycle",
+        "okr_objectives_cycle_time",
+        "okr_key_results_cycle",
+        "okr_key_results_cycle_time",
+    )
 
     async def apply(self, rows: Rows, record: RecordedEvent, event: Any) -> None:
         await _APPLY[record.event_type](rows, record, event)

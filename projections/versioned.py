@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
 import orjson
 
-from okrledger.projections.base import Rows
+from okrledger.projections.base import FreshRows, Rows
 from okrledger.projections.recorded import RecordedEvent
 
 Row = dict[str, Any]
@@ -163,7 +164,12 @@ class Pending:
 
 
 async def write(rows: Rows, pending: Sequence[Pending]) -> None:
-    """Write every table's pending versions in one statement: close, then add."""
+    """Write every table's pending versions in one statement: close, then add.
+
+    Into fresh tables (a rebuild) the added versions are copied in instead, after the
+    statement that closes the versions read from the tables.
+    """
+    fresh = isinstance(rows, FreshRows)
     parts: list[str] = []
     args: list[str] = []
     for n, table in enumerate(p for p in pending if p.closed or p.added):
@@ -178,7 +184,7 @@ async def write(rows: Rows, pending: Sequence[Pending]) -> None:
                     WHERE {match} AND t.valid_from_position = c.valid_from_position
                       AND t.valid_to_position IS NULL)"""
             )
-        if table.added:
+        if table.added and not fresh:
             args.append(_json(table.added))
             parts.append(
                 f"""added_{n} AS (
@@ -189,6 +195,13 @@ async def write(rows: Rows, pending: Sequence[Pending]) -> None:
     if parts:
         # Data-modifying WITH clauses run whether or not the main query reads them.
         await rows.execute(f"WITH {', '.join(parts)} SELECT 1", *args)
+    if fresh:
+        assert isinstance(rows, FreshRows)
+        for table in pending:
+            if table.added:
+                columns = list(table.added[0])
+                values = itemgetter(*columns)
+                await rows.copy_rows(table.table, columns, [values(row) for row in table.added])
 
 
 def _json(rows: Sequence[Row]) -> str:
