@@ -15,17 +15,23 @@ so a field it gives up on is simply executed again the usual way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    GraphQLString,
     Undefined,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -45,12 +51,21 @@ class _Slow(Exception):
 class _Leaf:
     serialize: Serialize
     nullable: bool
+    # Exact types of value this leaf serialises by a function known to give what
+    # `serialize` gives, never null: filled up front (enums, strings) or on the first
+    # value of a type for serialisers that treat every value of a type alike.
+    fast: dict[type, Serialize]
+    learns: bool
 
 
 @dataclass(frozen=True)
 class _Object:
     fields: tuple[_Field, ...]
     nullable: bool
+    steps: tuple[_Step, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple(_step(f) for f in self.fields))
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,44 @@ class _Field:
 
 
 _Completion = _Leaf | _Object | _List
+# A field as `_fill` computes it: response name, attribute (None: __typename, whose
+# name is the payload), nullable, the leaf's fast table (None: not a leaf) and the
+# leaf or the completion of what it holds.
+_Step = tuple[str, str | None, bool, dict[type, Serialize] | None, Any]
 _SLOW = _Slow()
+_SEQUENCES = (list, tuple)
+# Serialisers that give the same kind of answer for every value of a type (or refuse
+# the type): once one value of a type passes, the others of that type pass too.
+_TYPE_WISE: frozenset[Callable[..., Any]] = frozenset({str, datetime.isoformat, date.isoformat})
+
+
+def _step(field: _Field) -> _Step:
+    completion = field.completion
+    if completion is None:
+        return (field.response_name, None, False, None, field.typename)
+    nullable = completion.nullable
+    if isinstance(completion, _Leaf):
+        return (field.response_name, field.attribute, nullable, completion.fast, completion)
+    return (field.response_name, field.attribute, nullable, None, completion)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: for synchronous code that builds many objects.
+
+    The objects of a big answer all live until it is sent, so the collector's passes
+    while they are being made find nothing to free, yet each pass walks them all (and
+    a full one walks the whole heap). Nothing else runs meanwhile (the code inside does
+    not await), and collection goes on as usual after.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -96,15 +148,18 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         results: dict[str, Any] = {}
         slow: dict[str, FieldDetailsList] = {}
-        for (response_name, details), field in zip(grouped_field_set.items(), plan, strict=True):
-            if field is not None:
-                try:
-                    results[response_name] = _value(field, source_value)
-                    continue
-                except _Slow:
-                    pass
-            slow[response_name] = details
-            results[response_name] = Undefined  # keeps the response's field order
+        with collector_paused():
+            for (response_name, details), field in zip(
+                grouped_field_set.items(), plan, strict=True
+            ):
+                if field is not None:
+                    try:
+                        results[response_name] = _value(field, source_value)
+                        continue
+                    except Exception:
+                        pass
+                slow[response_name] = details
+                results[response_name] = Undefined  # keeps the response's field order
         if not slow:
             return results
         rest = super().execute_fields(parent_type, source_value, path, slow, position_context)
@@ -154,7 +209,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         nullable = not isinstance(graphql_type, GraphQLNonNull)
         inner = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
         if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-            return _Leaf(inner.serialize, nullable)
+            return _Leaf(inner.serialize, nullable, _fast_table(inner), _learns(inner.serialize))
         if isinstance(inner, GraphQLList):
             item = self._completion(inner.of_type, details)
             return None if item is None else _List(item, nullable)
@@ -169,6 +224,33 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return _Object(tuple(f for f in fields if f is not None), nullable)
 
 
+def _fast_table(graphql_type: GraphQLScalarType | GraphQLEnumType) -> dict[type, Serialize]:
+    """What is known up front: enum members by name, and strings and booleans as they are."""
+    if isinstance(graphql_type, GraphQLEnumType):
+        wrapped = getattr(graphql_type, "wrapped_cls", None)
+        if not isinstance(wrapped, type) or not issubclass(wrapped, Enum):
+            return {}
+        try:
+            names = {member: graphql_type.serialize(member) for member in wrapped}
+        except Exception:
+            return {}
+        if any(not isinstance(name, str) for name in names.values()):
+            return {}
+        return {wrapped: names.__getitem__}
+    if graphql_type.serialize is GraphQLString.serialize:
+        return {str: str}
+    if graphql_type.serialize is GraphQLBoolean.serialize:
+        return {bool: bool}
+    return {}
+
+
+def _learns(serialize: Serialize) -> bool:
+    try:
+        return serialize in _TYPE_WISE
+    except TypeError:  # an unhashable serialiser
+        return False
+
+
 def _value(field: _Field, source: Any) -> Any:
     if field.completion is None:
         return field.typename
@@ -176,27 +258,67 @@ def _value(field: _Field, source: Any) -> Any:
     return _complete(field.completion, getattr(source, field.attribute))
 
 
+def _fill(steps: tuple[_Step, ...], source: Any) -> dict[str, Any]:
+    """An object's fields: the loop that runs once per object of a big answer."""
+    result: dict[str, Any] = {}
+    for name, attribute, nullable, fast, completion in steps:
+        if attribute is None:
+            result[name] = completion
+            continue
+        value = getattr(source, attribute)
+        if value is None:
+            if not nullable:
+                raise _SLOW
+            result[name] = None
+        elif fast is not None:
+            serialize = fast.get(type(value))
+            result[name] = _leaf(completion, value) if serialize is None else serialize(value)
+        else:
+            result[name] = _complete(completion, value)
+    return result
+
+
+def _leaf(completion: _Leaf, value: Any) -> Any:
+    if isinstance(value, Exception):
+        raise _SLOW
+    serialized = completion.serialize(value)  # a refusal: graphql-core reports it
+    if serialized is None or serialized is Undefined:
+        raise _SLOW
+    if completion.learns and isinstance(serialized, str):
+        completion.fast[type(value)] = completion.serialize
+    return serialized
+
+
 def _complete(completion: _Completion, value: Any) -> Any:
+    if value is None:
+        if completion.nullable:
+            return None
+        raise _SLOW
+    if isinstance(completion, _Leaf):
+        serialize = completion.fast.get(type(value))
+        return _leaf(completion, value) if serialize is None else serialize(value)
+    if isinstance(value, Exception):
+        raise _SLOW
+    if isinstance(completion, _Object):
+        return _fill(completion.steps, value)
+    if type(value) not in _SEQUENCES and (
+        isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)
+    ):
+        raise _SLOW
+    item = completion.item
+    if isinstance(item, _Object):
+        return [_object(item, v) for v in value]
+    return [_complete(item, v) for v in value]
+
+
+def _object(completion: _Object, value: Any) -> Any:
     if value is None:
         if completion.nullable:
             return None
         raise _SLOW
     if isinstance(value, Exception):
         raise _SLOW
-    if isinstance(completion, _Leaf):
-        try:
-            serialized = completion.serialize(value)
-        except Exception:  # graphql-core reports it, with its path, on the usual way
-            raise _SLOW from None
-        if serialized is None or serialized is Undefined:
-            raise _SLOW
-        return serialized
-    if isinstance(completion, _List):
-        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-            raise _SLOW
-        item = completion.item
-        return [_complete(item, v) for v in value]
-    return {f.response_name: _value(f, value) for f in completion.fields}
+    return _fill(completion.steps, value)
 
 
 def _merge(fast: dict[str, Any], executed: Mapping[str, Any]) -> dict[str, Any]:

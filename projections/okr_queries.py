@@ -8,7 +8,9 @@ key results); roll-up and pace are computed here because pace depends on "now".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -216,10 +218,25 @@ async def cycle_tree(
     )
     head = found[0]
     cycle = CycleView(cycle_id, *head[:_CYCLE_WIDTH])
-    summaries = [] if head[_CYCLE_WIDTH + 1] is None else [_tree_summary(r) for r in found]
     moment = now or (as_of.time if as_of else None) or head[_CYCLE_WIDTH] or datetime.now(UTC)
-    objectives = roll_up(cycle, summaries, [_tree_key_result(k) for k in key_results], moment)
+    with _collector_paused():
+        summaries = [] if head[_CYCLE_WIDTH + 1] is None else [_tree_summary(r) for r in found]
+        objectives = roll_up(cycle, summaries, [_tree_key_result(k) for k in key_results], moment)
     return OkrTreeView(cycle, objectives, as_of, moment)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a tree's views are made: they all live on, so
+    the collector's passes would walk them (and the whole heap) for nothing."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _tree_summary(r: Any) -> ObjectiveSummary:

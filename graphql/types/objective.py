@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
+from weakref import WeakValueDictionary
 
 import strawberry
 from strawberry.types import Info
@@ -149,7 +150,9 @@ class OkrGraph:
         self.tree = tree
         self.cycle = Cycle.of(tree.cycle)
         self._views = {o.id: o for o in tree.objectives}
-        self._built: dict[UUID, Objective] = {}
+        # Held weakly: each objective holds its graph, and a cycle back to it would leave a
+        # whole tree (thousands of objects) to the cycle collector rather than freed at once.
+        self._built: WeakValueDictionary[UUID, Objective] = WeakValueDictionary()
 
     @property
     def as_of(self) -> AsOf | None:
