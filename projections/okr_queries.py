@@ -194,6 +194,20 @@ async def cycle_tree(
 
     Pace is judged at `now`, which defaults to the as-of moment (or the present).
     """
+    # The rows (decoded while this awaits) and the views made of them all live on: the
+    # collector's passes meanwhile would walk them for nothing. It resumes at the end,
+    # and collects as soon as it does, so it is never put off for longer than a read.
+    with _collector_paused():
+        return await _cycle_tree(rows, cycle_id, as_of, now, include_archived)
+
+
+async def _cycle_tree(
+    rows: Rows,
+    cycle_id: UUID,
+    as_of: AsOf | None,
+    now: datetime | None,
+    include_archived: bool,
+) -> OkrTreeView | None:
     archived = "" if include_archived else f" AND o.status <> '{ObjectiveStatus.ARCHIVED.value}'"
     found = await rows.fetch(
         f"""SELECT {_CYCLE_COLUMNS}, {_moment(as_of)} AS as_of_time,
@@ -219,16 +233,15 @@ async def cycle_tree(
     head = found[0]
     cycle = CycleView(cycle_id, *head[:_CYCLE_WIDTH])
     moment = now or (as_of.time if as_of else None) or head[_CYCLE_WIDTH] or datetime.now(UTC)
-    with _collector_paused():
-        summaries = [] if head[_CYCLE_WIDTH + 1] is None else [_tree_summary(r) for r in found]
-        objectives = roll_up(cycle, summaries, [_tree_key_result(k) for k in key_results], moment)
+    summaries = [] if head[_CYCLE_WIDTH + 1] is None else [_tree_summary(r) for r in found]
+    objectives = roll_up(cycle, summaries, [_tree_key_result(k) for k in key_results], moment)
     return OkrTreeView(cycle, objectives, as_of, moment)
 
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a tree's views are made: they all live on, so
-    the collector's passes would walk them (and the whole heap) for nothing."""
+    """No cyclic garbage collection inside (unless it is already off): the collector
+    finds nothing to free among objects that all live on, yet walks them all."""
     if not gc.isenabled():
         yield
         return
