@@ -16,11 +16,14 @@ so a field it gives up on is simply executed again the usual way.
 from __future__ import annotations
 
 import gc
+import keyword
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
+from types import CodeType
 from typing import Any
 
 from graphql import (
@@ -62,10 +65,11 @@ class _Leaf:
 class _Object:
     fields: tuple[_Field, ...]
     nullable: bool
-    steps: tuple[_Step, ...] = ()
+    # The object's fields from a source, as one function made for exactly these fields.
+    fill: Callable[[Any], dict[str, Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "steps", tuple(_step(f) for f in self.fields))
+        object.__setattr__(self, "fill", _filler(self.fields))
 
 
 @dataclass(frozen=True)
@@ -83,25 +87,11 @@ class _Field:
 
 
 _Completion = _Leaf | _Object | _List
-# A field as `_fill` computes it: response name, attribute (None: __typename, whose
-# name is the payload), nullable, the leaf's fast table (None: not a leaf) and the
-# leaf or the completion of what it holds.
-_Step = tuple[str, str | None, bool, dict[type, Serialize] | None, Any]
 _SLOW = _Slow()
 _SEQUENCES = (list, tuple)
 # Serialisers that give the same kind of answer for every value of a type (or refuse
 # the type): once one value of a type passes, the others of that type pass too.
 _TYPE_WISE: frozenset[Callable[..., Any]] = frozenset({str, datetime.isoformat, date.isoformat})
-
-
-def _step(field: _Field) -> _Step:
-    completion = field.completion
-    if completion is None:
-        return (field.response_name, None, False, None, field.typename)
-    nullable = completion.nullable
-    if isinstance(completion, _Leaf):
-        return (field.response_name, field.attribute, nullable, completion.fast, completion)
-    return (field.response_name, field.attribute, nullable, None, completion)
 
 
 @contextmanager
@@ -258,24 +248,48 @@ def _value(field: _Field, source: Any) -> Any:
     return _complete(field.completion, getattr(source, field.attribute))
 
 
-def _fill(steps: tuple[_Step, ...], source: Any) -> dict[str, Any]:
-    """An object's fields: the loop that runs once per object of a big answer."""
-    result: dict[str, Any] = {}
-    for name, attribute, nullable, fast, completion in steps:
-        if attribute is None:
-            result[name] = completion
+def _filler(fields: tuple[_Field, ...]) -> Callable[[Any], dict[str, Any]]:
+    """A function computing these fields of a source: the code that runs once per object
+    of a big answer, so each field is a few plain statements, with no loop or lookup of
+    what to do for it; the answer is one dict display, in the fields' order."""
+    names: dict[str, Any] = {"SLOW": _SLOW, "leaf": _leaf, "complete": _complete}
+    lines = ["def fill(source):"]
+    for n, f in enumerate(fields):
+        value = f"v{n}"
+        completion = f.completion
+        if completion is None:
+            names[value] = f.typename
             continue
-        value = getattr(source, attribute)
-        if value is None:
-            if not nullable:
-                raise _SLOW
-            result[name] = None
-        elif fast is not None:
-            serialize = fast.get(type(value))
-            result[name] = _leaf(completion, value) if serialize is None else serialize(value)
+        assert f.attribute is not None
+        if f.attribute.isidentifier() and not keyword.iskeyword(f.attribute):
+            lines.append(f"    {value} = source.{f.attribute}")
         else:
-            result[name] = _complete(completion, value)
-    return result
+            names[f"a{n}"] = f.attribute
+            lines.append(f"    {value} = getattr(source, a{n})")
+        names[f"c{n}"] = completion
+        if not isinstance(completion, _Leaf):
+            lines.append(f"    {value} = complete(c{n}, {value})")
+            continue
+        names[f"f{n}"] = completion.fast
+        if completion.nullable:
+            lines.append(f"    if {value} is not None:")
+        else:
+            lines += [f"    if {value} is None:", "        raise SLOW", "    else:"]
+        lines += [
+            f"        s = f{n}.get(type({value}))",
+            f"        {value} = leaf(c{n}, {value}) if s is None else s({value})",
+        ]
+    answer = ", ".join(f"{f.response_name!r}: v{n}" for n, f in enumerate(fields))
+    lines.append(f"    return {{{answer}}}")
+    exec(_compiled("\n".join(lines)), names)
+    fill: Callable[[Any], dict[str, Any]] = names["fill"]
+    return fill
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> CodeType:
+    """The same selection (another request for it) compiles once."""
+    return compile(source, "<fast execution>", "exec")
 
 
 def _leaf(completion: _Leaf, value: Any) -> Any:
@@ -300,25 +314,18 @@ def _complete(completion: _Completion, value: Any) -> Any:
     if isinstance(value, Exception):
         raise _SLOW
     if isinstance(completion, _Object):
-        return _fill(completion.steps, value)
+        return completion.fill(value)
     if type(value) not in _SEQUENCES and (
         isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)
     ):
         raise _SLOW
     item = completion.item
     if isinstance(item, _Object):
-        return [_object(item, v) for v in value]
+        fill = item.fill
+        return [
+            _complete(item, v) if v is None or isinstance(v, Exception) else fill(v) for v in value
+        ]
     return [_complete(item, v) for v in value]
-
-
-def _object(completion: _Object, value: Any) -> Any:
-    if value is None:
-        if completion.nullable:
-            return None
-        raise _SLOW
-    if isinstance(value, Exception):
-        raise _SLOW
-    return _fill(completion.steps, value)
 
 
 def _merge(fast: dict[str, Any], executed: Mapping[str, Any]) -> dict[str, Any]:
