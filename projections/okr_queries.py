@@ -254,24 +254,24 @@ def _collector_paused() -> Iterator[None]:
 
 def _tree_summary(r: Any) -> ObjectiveSummary:
     """A summary from a tree row's `_OBJECTIVE_COLUMNS` (a frozen view, filled at once)."""
-    values = dict(zip(_OBJECTIVE_COLUMNS, r[_CYCLE_WIDTH + 1 :], strict=True))
+    summary = object.__new__(ObjectiveSummary)
+    values = summary.__dict__
+    values.update(zip(_OBJECTIVE_COLUMNS, r[_CYCLE_WIDTH + 1 :], strict=True))
     status = values["status"]
     values["status"] = _STATUSES.get(status) or ObjectiveStatus(status)
-    summary = object.__new__(ObjectiveSummary)
-    summary.__dict__.update(values)
     return summary
 
 
 def _tree_key_result(r: Any) -> KeyResultView:
     """A key result from a row of `_KEY_RESULT_COLUMNS` (a frozen view, filled at once)."""
-    values = dict(zip(_KEY_RESULT_COLUMNS, r, strict=True))
+    view = object.__new__(KeyResultView)
+    values = view.__dict__
+    values.update(zip(_KEY_RESULT_COLUMNS, r, strict=True))
     metric = values["metric"]
     values["metric"] = _METRICS.get(metric) or MetricKind(metric)
     confidence = values["confidence"]
     if confidence is not None:
         values["confidence"] = _CONFIDENCES.get(confidence) or Confidence(confidence)
-    view = object.__new__(KeyResultView)
-    view.__dict__.update(values)
     return view
 
 

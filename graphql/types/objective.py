@@ -215,8 +215,8 @@ class OkrGraph:
 
     def _key_result(self, k: KeyResultView) -> KeyResult:
         built = object.__new__(KeyResult)
-        values = dict(k.__dict__)
+        values = built.__dict__
+        values.update(k.__dict__)
         del values["last_reading_id"]  # not a field of the GraphQL type
         values["graph"] = self
-        built.__dict__.update(values)
         return built
