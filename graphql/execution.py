@@ -17,22 +17,36 @@ Where an event's payload is one object shared by every subscriber of its tenant 
 marked `shared_by_subscribers`, whose fields are plain attributes) and the selection
 under the subscription field uses no variables, the result depends only on the event
 and the document, so it is executed once per event and document for all of them.
+
+Each selected object type gets a function made for its selected fields (compiled once
+per selection), and leaves whose value is of a type known to serialise alike (an enum
+member, a string, a UUID, a Decimal, a datetime) skip the general checks. The cycle
+collector waits while an answer is built: its objects all live until it is sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+import gc
+import keyword
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from functools import lru_cache
+from types import CodeType
 from typing import Any
 
 from graphql import (
     ExecutionResult,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    GraphQLString,
     OperationDefinitionNode,
     Undefined,
     VariableNode,
@@ -56,12 +70,22 @@ class _Slow(Exception):
 class _Leaf:
     serialize: Serialize
     nullable: bool
+    # Exact types of value this leaf serialises by a function known to give what
+    # `serialize` gives, never null: filled up front (enums, strings) or on the first
+    # value of a type for serialisers that treat every value of a type alike.
+    fast: dict[type, Serialize]
+    learns: bool
 
 
 @dataclass(frozen=True)
 class _Object:
     fields: tuple[_Field, ...]
     nullable: bool
+    # The object's fields from a source, as one function made for exactly these fields.
+    fill: Callable[[Any], dict[str, Any]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fill", _filler(self.fields))
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,29 @@ class _Field:
 
 _Completion = _Leaf | _Object | _List
 _SLOW = _Slow()
+_SEQUENCES = (list, tuple)
+# Serialisers that give the same kind of answer for every value of a type (or refuse
+# the type): once one value of a type passes, the others of that type pass too.
+_TYPE_WISE: frozenset[Callable[..., Any]] = frozenset({str, datetime.isoformat, date.isoformat})
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: for synchronous code that builds many objects.
+
+    The objects of a big answer all live until it is sent, so the collector's passes
+    while they are being made find nothing to free, yet each pass walks them all (and
+    a full one walks the whole heap). Nothing else runs meanwhile (the code inside does
+    not await), and collection goes on as usual after.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # Kept on the payload itself ({id(operation): (operation, its result)}), so the results
@@ -184,15 +231,18 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         results: dict[str, Any] = {}
         slow: dict[str, FieldDetailsList] = {}
-        for (response_name, details), field in zip(grouped_field_set.items(), plan, strict=True):
-            if field is not None:
-                try:
-                    results[response_name] = _value(field, source_value)
-                    continue
-                except _Slow:
-                    pass
-            slow[response_name] = details
-            results[response_name] = Undefined  # keeps the response's field order
+        with collector_paused():
+            for (response_name, details), field in zip(
+                grouped_field_set.items(), plan, strict=True
+            ):
+                if field is not None:
+                    try:
+                        results[response_name] = _value(field, source_value)
+                        continue
+                    except Exception:  # _Slow, or a value its type refuses: the usual way
+                        pass
+                slow[response_name] = details
+                results[response_name] = Undefined  # keeps the response's field order
         if not slow:
             return results
         rest = super().execute_fields(parent_type, source_value, path, slow, position_context)
@@ -242,7 +292,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         nullable = not isinstance(graphql_type, GraphQLNonNull)
         inner = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
         if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-            return _Leaf(inner.serialize, nullable)
+            return _Leaf(inner.serialize, nullable, _fast_table(inner), _learns(inner.serialize))
         if isinstance(inner, GraphQLList):
             item = self._completion(inner.of_type, details)
             return None if item is None else _List(item, nullable)
@@ -257,6 +307,33 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return _Object(tuple(f for f in fields if f is not None), nullable)
 
 
+def _fast_table(graphql_type: GraphQLScalarType | GraphQLEnumType) -> dict[type, Serialize]:
+    """What is known up front: enum members by name, and strings and booleans as they are."""
+    if isinstance(graphql_type, GraphQLEnumType):
+        wrapped = getattr(graphql_type, "wrapped_cls", None)
+        if not isinstance(wrapped, type) or not issubclass(wrapped, Enum):
+            return {}
+        try:
+            names = {member: graphql_type.serialize(member) for member in wrapped}
+        except Exception:  # an enum it cannot name: each value goes the usual way
+            return {}
+        if any(not isinstance(name, str) for name in names.values()):
+            return {}
+        return {wrapped: names.__getitem__}
+    if graphql_type.serialize is GraphQLString.serialize:
+        return {str: str}
+    if graphql_type.serialize is GraphQLBoolean.serialize:
+        return {bool: bool}
+    return {}
+
+
+def _learns(serialize: Serialize) -> bool:
+    try:
+        return serialize in _TYPE_WISE
+    except TypeError:  # an unhashable serialiser
+        return False
+
+
 def _value(field: _Field, source: Any) -> Any:
     if field.completion is None:
         return field.typename
@@ -264,27 +341,84 @@ def _value(field: _Field, source: Any) -> Any:
     return _complete(field.completion, getattr(source, field.attribute))
 
 
+def _filler(fields: tuple[_Field, ...]) -> Callable[[Any], dict[str, Any]]:
+    """A function computing these fields of a source: the code that runs once per object
+    of a big answer, so each field is a few plain statements, with no loop or lookup of
+    what to do for it; the answer is one dict display, in the fields' order."""
+    names: dict[str, Any] = {"SLOW": _SLOW, "leaf": _leaf, "complete": _complete}
+    lines = ["def fill(source):"]
+    for n, f in enumerate(fields):
+        value = f"v{n}"
+        completion = f.completion
+        if completion is None:
+            names[value] = f.typename
+            continue
+        assert f.attribute is not None
+        if f.attribute.isidentifier() and not keyword.iskeyword(f.attribute):
+            lines.append(f"    {value} = source.{f.attribute}")
+        else:
+            names[f"a{n}"] = f.attribute
+            lines.append(f"    {value} = getattr(source, a{n})")
+        names[f"c{n}"] = completion
+        if not isinstance(completion, _Leaf):
+            lines.append(f"    {value} = complete(c{n}, {value})")
+            continue
+        names[f"f{n}"] = completion.fast
+        if completion.nullable:
+            lines.append(f"    if {value} is not None:")
+        else:
+            lines += [f"    if {value} is None:", "        raise SLOW", "    else:"]
+        lines += [
+            f"        s = f{n}.get(type({value}))",
+            f"        {value} = leaf(c{n}, {value}) if s is None else s({value})",
+        ]
+    answer = ", ".join(f"{f.response_name!r}: v{n}" for n, f in enumerate(fields))
+    lines.append(f"    return {{{answer}}}")
+    exec(_compiled("\n".join(lines)), names)
+    fill: Callable[[Any], dict[str, Any]] = names["fill"]
+    return fill
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> CodeType:
+    """The same selection (another request for it) compiles once."""
+    return compile(source, "<fast execution>", "exec")
+
+
+def _leaf(completion: _Leaf, value: Any) -> Any:
+    if isinstance(value, Exception):
+        raise _SLOW
+    serialized = completion.serialize(value)  # a refusal: graphql-core reports it
+    if serialized is None or serialized is Undefined:
+        raise _SLOW
+    if completion.learns and isinstance(serialized, str):
+        completion.fast[type(value)] = completion.serialize
+    return serialized
+
+
 def _complete(completion: _Completion, value: Any) -> Any:
     if value is None:
         if completion.nullable:
             return None
         raise _SLOW
+    if isinstance(completion, _Leaf):
+        serialize = completion.fast.get(type(value))
+        return _leaf(completion, value) if serialize is None else serialize(value)
     if isinstance(value, Exception):
         raise _SLOW
-    if isinstance(completion, _Leaf):
-        try:
-            serialized = completion.serialize(value)
-        except Exception:  # graphql-core reports it, with its path, on the usual way
-            raise _SLOW from None
-        if serialized is None or serialized is Undefined:
-            raise _SLOW
-        return serialized
-    if isinstance(completion, _List):
-        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-            raise _SLOW
-        item = completion.item
-        return [_complete(item, v) for v in value]
-    return {f.response_name: _value(f, value) for f in completion.fields}
+    if isinstance(completion, _Object):
+        return completion.fill(value)
+    if type(value) not in _SEQUENCES and (
+        isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)
+    ):
+        raise _SLOW
+    item = completion.item
+    if isinstance(item, _Object):
+        fill = item.fill
+        return [
+            _complete(item, v) if v is None or isinstance(v, Exception) else fill(v) for v in value
+        ]
+    return [_complete(item, v) for v in value]
 
 
 def _merge(fast: dict[str, Any], executed: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,10 @@ key results); roll-up and pace are computed here because pace depends on "now".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -128,6 +130,58 @@ def _as_of_args(as_of: AsOf | None) -> list[Any]:
     return [as_of.position if as_of.position is not None else as_of.time]
 
 
+# The columns of each view, in its fields' order: a tree's rows (thousands of them) become
+# views by position, without a lookup by name per value.
+_CYCLE_COLUMNS = (
+    "c.name, c.starts_on, c.ends_on, c.closed, c.version, c.started_at, c.valid_from_time"
+)
+_CYCLE_WIDTH = 7  # then the moment pace is judged at as of a position, then the objective
+_OBJECTIVE_COLUMNS = {
+    "id": "o.objective_id",
+    "cycle_id": "o.cycle_id",
+    "parent_id": "o.parent_id",
+    "title": "o.title",
+    "description": "o.description",
+    "owner": "o.owner",
+    "team": "o.team",
+    "status": "o.status",
+    "grade": "o.grade",
+    "retrospective": "o.retrospective",
+    "version": "o.version",
+    "progress": "o.progress",
+    "key_result_count": "o.key_result_count",
+    "created_at": "o.created_at",
+    "updated_at": "o.updated_at",
+}
+_KEY_RESULT_COLUMNS = {
+    "id": "k.key_result_id",
+    "objective_id": "k.objective_id",
+    "title": "k.title",
+    "metric": "k.metric",
+    "unit": "k.unit",
+    "currency": "k.currency",
+    "start": "k.start_value",
+    "target": "k.target_value",
+    "current": "k.current_value",
+    "weight": "k.weight",
+    "confidence": "k.confidence",
+    "note": "k.note",
+    "progress": "k.progress",
+    "kpi_id": "k.kpi_id",
+    "last_reading_observed_at": "k.last_reading_observed_at",
+    "last_check_in_at": "k.last_check_in_at",
+    "last_check_in_by": "k.last_check_in_by",
+    "added_at": "k.added_at",
+    "updated_at": "k.updated_at",
+    "last_reading_id": "k.last_reading_id",
+}
+assert tuple(_OBJECTIVE_COLUMNS) == tuple(f.name for f in fields(ObjectiveSummary))
+assert tuple(_KEY_RESULT_COLUMNS) == tuple(f.name for f in fields(KeyResultView))
+_STATUSES = {s.value: s for s in ObjectiveStatus}
+_METRICS = {m.value: m for m in MetricKind}
+_CONFIDENCES = {c.value: c for c in Confidence}
+
+
 async def cycle_tree(
     rows: Rows,
     cycle_id: UUID,
@@ -140,15 +194,28 @@ async def cycle_tree(
 
     Pace is judged at `now`, which defaults to the as-of moment (or the present).
     """
+    # The rows (decoded while this awaits) and the views made of them all live on: the
+    # collector's passes meanwhile would walk them for nothing. It resumes at the end,
+    # and collects as soon as it does, so it is never put off for longer than a read.
+    with _collector_paused():
+        return await _cycle_tree(rows, cycle_id, as_of, now, include_archived)
+
+
+async def _cycle_tree(
+    rows: Rows,
+    cycle_id: UUID,
+    as_of: AsOf | None,
+    now: datetime | None,
+    include_archived: bool,
+) -> OkrTreeView | None:
+    archived = "" if include_archived else f" AND o.status <> '{ObjectiveStatus.ARCHIVED.value}'"
     found = await rows.fetch(
-        f"""SELECT c.name AS cycle_name, c.starts_on, c.ends_on, c.closed AS cycle_closed,
-                   c.version AS cycle_version, c.started_at AS cycle_started_at,
-                   c.valid_from_time AS cycle_updated_at, {_moment(as_of)} AS as_of_time,
-                   o.*
+        f"""SELECT {_CYCLE_COLUMNS}, {_moment(as_of)} AS as_of_time,
+                   {", ".join(_OBJECTIVE_COLUMNS.values())}
             FROM okr_cycles c
             LEFT JOIN okr_objectives o
               ON o.tenant_id = c.tenant_id AND o.cycle_id = c.cycle_id
-                 AND {_valid("o", as_of, 2)}
+                 AND {_valid("o", as_of, 2)}{archived}
             WHERE c.tenant_id = current_tenant() AND c.cycle_id = $1 AND {_valid("c", as_of, 2)}
             ORDER BY o.created_position""",
         cycle_id,
@@ -157,29 +224,55 @@ async def cycle_tree(
     if not found:
         return None
     key_results = await rows.fetch(
-        f"""SELECT * FROM okr_key_results k
+        f"""SELECT {", ".join(_KEY_RESULT_COLUMNS.values())} FROM okr_key_results k
             WHERE k.tenant_id = current_tenant() AND k.cycle_id = $1 AND {_valid("k", as_of, 2)}
             ORDER BY k.added_position""",
         cycle_id,
         *_as_of_args(as_of),
     )
     head = found[0]
-    cycle = CycleView(
-        cycle_id,
-        head["cycle_name"],
-        head["starts_on"],
-        head["ends_on"],
-        head["cycle_closed"],
-        head["cycle_version"],
-        head["cycle_started_at"],
-        head["cycle_updated_at"],
-    )
-    summaries = [_summary(r) for r in found if r["objective_id"] is not None]
-    if not include_archived:
-        summaries = [s for s in summaries if s.status is not ObjectiveStatus.ARCHIVED]
-    moment = now or (as_of.time if as_of else None) or head["as_of_time"] or datetime.now(UTC)
-    objectives = roll_up(cycle, summaries, [_key_result(k) for k in key_results], moment)
+    cycle = CycleView(cycle_id, *head[:_CYCLE_WIDTH])
+    moment = now or (as_of.time if as_of else None) or head[_CYCLE_WIDTH] or datetime.now(UTC)
+    summaries = [] if head[_CYCLE_WIDTH + 1] is None else [_tree_summary(r) for r in found]
+    objectives = roll_up(cycle, summaries, [_tree_key_result(k) for k in key_results], moment)
     return OkrTreeView(cycle, objectives, as_of, moment)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside (unless it is already off): the collector
+    finds nothing to free among objects that all live on, yet walks them all."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _tree_summary(r: Any) -> ObjectiveSummary:
+    """A summary from a tree row's `_OBJECTIVE_COLUMNS` (a frozen view, filled at once)."""
+    summary = object.__new__(ObjectiveSummary)
+    values = summary.__dict__
+    values.update(zip(_OBJECTIVE_COLUMNS, r[_CYCLE_WIDTH + 1 :], strict=True))
+    status = values["status"]
+    values["status"] = _STATUSES.get(status) or ObjectiveStatus(status)
+    return summary
+
+
+def _tree_key_result(r: Any) -> KeyResultView:
+    """A key result from a row of `_KEY_RESULT_COLUMNS` (a frozen view, filled at once)."""
+    view = object.__new__(KeyResultView)
+    values = view.__dict__
+    values.update(zip(_KEY_RESULT_COLUMNS, r, strict=True))
+    metric = values["metric"]
+    values["metric"] = _METRICS.get(metric) or MetricKind(metric)
+    confidence = values["confidence"]
+    if confidence is not None:
+        values["confidence"] = _CONFIDENCES.get(confidence) or Confidence(confidence)
+    return view
 
 
 def _moment(as_of: AsOf | None) -> str:
@@ -349,6 +442,9 @@ def roll_up(
 
     rolled: dict[UUID, Decimal] = {}
     views: dict[UUID, ObjectiveView] = {}
+    # Pace depends on the progress alone once the cycle and the moment are fixed.
+    paces: dict[Decimal, PaceStatus] = {}
+    no_key_results: tuple[KeyResultView, ...] = ()
     for objective_id in reversed(order):  # children before their parents
         s = by_id[objective_id]
         kids = children.get(objective_id, [])
@@ -358,14 +454,18 @@ def roll_up(
             weighted_progress(children_parts([rolled[k] for k in counted])) if counted else None
         )
         parts = roll_up_parts(s, kids_progress)
-        rolled[objective_id] = weighted_progress(parts) if parts else s.progress
+        progress = rolled[objective_id] = weighted_progress(parts) if parts else s.progress
+        judged = paces.get(progress)
+        if judged is None:
+            judged = paces[progress] = pace(progress, cycle.starts_on, cycle.ends_on, now)
+        own = krs.get(objective_id)
         views[objective_id] = ObjectiveView(
             s,
             kids_progress,
-            rolled[objective_id],
-            pace(rolled[objective_id], cycle.starts_on, cycle.ends_on, now),
+            progress,
+            judged,
             tuple(kids),
-            tuple(krs.get(objective_id, ())),
+            no_key_results if own is None else tuple(own),
             tuple(counted),
         )
     return tuple(views[o] for o in order)

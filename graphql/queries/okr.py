@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from okrledger.domain.objective import ObjectiveStatus
 from okrledger.graphql.context import Context
+from okrledger.graphql.execution import collector_paused
 from okrledger.graphql.permissions import CanReadGoals
 from okrledger.graphql.queries.common import (
     AFTER,
@@ -127,10 +128,12 @@ class OkrQueries:
         if tree is None:
             return None
         graph = OkrGraph(tree)
+        with collector_paused():
+            objectives = [o for o in map(graph.objective, (v.id for v in tree.objectives)) if o]
         return OkrTree(
             cycle=graph.cycle,
             roots=graph.roots(),
-            objectives=[o for o in map(graph.objective, (v.id for v in tree.objectives)) if o],
+            objectives=objectives,
             judged_at=tree.now,
             as_of_position=None if moment is None else moment.position,
             as_of_time=None if moment is None else moment.time,

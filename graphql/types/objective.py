@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
+from weakref import WeakValueDictionary
 
 import strawberry
 from strawberry.types import Info
@@ -149,7 +150,9 @@ class OkrGraph:
         self.tree = tree
         self.cycle = Cycle.of(tree.cycle)
         self._views = {o.id: o for o in tree.objectives}
-        self._built: dict[UUID, Objective] = {}
+        # Held weakly: each objective holds its graph, and a cycle back to it would leave a
+        # whole tree (thousands of objects) to the cycle collector rather than freed at once.
+        self._built: WeakValueDictionary[UUID, Objective] = WeakValueDictionary()
 
     @property
     def as_of(self) -> AsOf | None:
@@ -180,8 +183,11 @@ class OkrGraph:
         return built
 
     def _objective(self, view: ObjectiveView) -> Objective:
+        # Filled at once rather than through the dataclass's __init__: a big tree has
+        # thousands of these, and keyword arguments are most of what building one costs.
         s = view.objective
-        return Objective(
+        built = object.__new__(Objective)
+        built.__dict__.update(
             id=s.id,
             cycle_id=s.cycle_id,
             title=s.title,
@@ -205,27 +211,12 @@ class OkrGraph:
             graph=self,
             child_ids=view.child_ids,
         )
+        return built
 
     def _key_result(self, k: KeyResultView) -> KeyResult:
-        return KeyResult(
-            id=k.id,
-            objective_id=k.objective_id,
-            title=k.title,
-            metric=k.metric,
-            start=k.start,
-            target=k.target,
-            current=k.current,
-            weight=k.weight,
-            unit=k.unit,
-            currency=k.currency,
-            confidence=k.confidence,
-            note=k.note,
-            kpi_id=k.kpi_id,
-            progress=k.progress,
-            last_check_in_at=k.last_check_in_at,
-            last_check_in_by=k.last_check_in_by,
-            last_reading_observed_at=k.last_reading_observed_at,
-            added_at=k.added_at,
-            updated_at=k.updated_at,
-            graph=self,
-        )
+        built = object.__new__(KeyResult)
+        values = built.__dict__
+        values.update(k.__dict__)
+        del values["last_reading_id"]  # not a field of the GraphQL type
+        values["graph"] = self
+        return built

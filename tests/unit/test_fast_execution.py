@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -126,3 +127,60 @@ def _keys(value: Any, prefix: str = "") -> list[str]:
     if isinstance(value, list):
         return [k for item in value for k in _keys(item, prefix)]
     return []
+
+
+@strawberry.type
+class Odd:
+    """Values of other types than a field's: each answered (or refused) as graphql-core does."""
+
+    name: str
+    when: datetime | None
+    id: UUID | None
+    mood: Mood | None
+    count: int | None
+    flag: bool | None
+
+
+ODD_VALUES: list[dict[str, Any]] = [
+    {"name": 5, "when": None, "id": None, "mood": None, "count": None, "flag": None},
+    {"name": "x", "when": date(2026, 1, 2), "id": None, "mood": None, "count": 1, "flag": 1},
+    {"name": "x", "when": None, "id": ValueError("no"), "mood": None, "count": 2**40, "flag": None},
+    {"name": "x", "when": None, "id": "not-a-uuid", "mood": "good", "count": None, "flag": None},
+    {
+        "name": True,
+        "when": datetime(2026, 1, 2, tzinfo=UTC),
+        "id": UUID(int=3),
+        "mood": Mood.BAD,
+        "count": 3,
+        "flag": False,
+    },
+]
+
+
+@strawberry.type
+class OddQuery:
+    @strawberry.field
+    def odds(self) -> list[Odd]:
+        return [Odd(**values) for values in ODD_VALUES]
+
+    @strawberry.field
+    def each(self) -> list[Odd]:  # the same values twice: a type learnt is reused
+        return [Odd(**values) for values in ODD_VALUES + ODD_VALUES]
+
+    @strawberry.field
+    def fine(self) -> list[Odd]:  # only values graphql-core accepts: all on the fast path
+        return [Odd(**values) for values in (ODD_VALUES[0], ODD_VALUES[-1]) * 2]
+
+
+ODD_FAST = strawberry.Schema(query=OddQuery, execution_context_class=FastExecutionContext)
+ODD_PLAIN = strawberry.Schema(query=OddQuery)
+
+
+@pytest.mark.parametrize("root", ["odds", "each", "fine"])
+async def test_values_of_other_types_are_answered_as_graphql_core_does(root: str) -> None:
+    query = f"{{ {root} {{ name when id mood count flag }} }}"
+    fast = await ODD_FAST.execute(query)
+    plain = await ODD_PLAIN.execute(query)
+
+    assert fast.data == plain.data
+    assert _errors(fast.errors) == _errors(plain.errors)
