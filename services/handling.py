@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate
 
 from okrledger.domain.errors import NotFound
 from okrledger.services.errors import VersionConflict
+from okrledger.services.keyed_locks import one_writer
 from okrledger.services.ports import Appended, Claim, CommandContext, EventStore
 
 A = TypeVar("A", bound=Aggregate)
@@ -96,8 +97,25 @@ class Handler:
         """Run `decide` on the current aggregate and append the events it triggered.
 
         `decide` may look up other facts (a cycle, a parent objective) before acting;
-        on a retry it runs again on a fresh load.
+        on a retry it runs again on a fresh load. Within this process, updates of one
+        stream take turns (services/keyed_locks.py), so they do not conflict with each
+        other; across processes the conflict and its retry still decide.
         """
+        async with one_writer(context.tenant_id, stream_id):
+            return await self._update(
+                context, kind, stream_id, decide, expected_version, claims, snapshot_every
+            )
+
+    async def _update(
+        self,
+        context: CommandContext,
+        kind: type[A],
+        stream_id: UUID,
+        decide: Callable[[A], Awaitable[None]],
+        expected_version: int | None,
+        claims: Callable[[A], Sequence[Claim]] | None,
+        snapshot_every: int | None,
+    ) -> Outcome[A]:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             loaded = await self.store.load_for_command(
                 context.tenant_id, stream_id, context.command_id

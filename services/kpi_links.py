@@ -24,7 +24,6 @@ from okrledger.domain.objective import KeyResult, Objective
 from okrledger.domain.progress import cycle_bounds
 from okrledger.services.cycles import get_cycle
 from okrledger.services.handling import Handler, Outcome
-from okrledger.services.keyed_locks import one_writer
 from okrledger.services.kpis import get_kpi
 from okrledger.services.ports import CommandContext, KPILink, KPILinks, ReadingLog
 
@@ -120,8 +119,7 @@ class KPILinkPolicy:
                 reason=f"KPI reading {reading_id} corrected",
             )
             try:
-                async with one_writer(context.tenant_id, link.objective_id):
-                    await self.handler.update(follow, Objective, link.objective_id, decide)
+                await self.handler.update(follow, Objective, link.objective_id, decide)
             except NotFound:
                 continue
 
@@ -147,8 +145,7 @@ class KPILinkPolicy:
             reason=f"KPI reading {chosen.reading_id}",
         )
         try:
-            async with one_writer(cause.tenant_id, link.objective_id):
-                await self.handler.update(context, Objective, link.objective_id, decide)
+            await self.handler.update(context, Objective, link.objective_id, decide)
         except NotFound:  # the objective or key result is gone; the link went with it
             return
 

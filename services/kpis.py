@@ -21,7 +21,6 @@ from okrledger.domain.kpi import KPI, Cadence, KPIReadingsRefused, Reading, Read
 from okrledger.domain.kpi_health import Bands, Direction
 from okrledger.services.errors import AlreadyClaimed
 from okrledger.services.handling import Handler, Outcome
-from okrledger.services.keyed_locks import one_writer
 from okrledger.services.ports import Claim, Claimed, CommandContext
 
 KPI_KEY = "kpi key"
@@ -290,14 +289,13 @@ async def record_kpi_readings(
             snapshot_every=1 if len(readings) > 1 else SNAPSHOT_EVERY,
         )
 
-    async with one_writer(context.tenant_id, cmd.kpi_id):
-        try:
-            outcome = await update()
-        except AlreadyClaimed as error:
-            if lookup or error.scope != READING_ID:
-                raise
-            lookup = True
-            outcome = await update()
+    try:
+        outcome = await update()
+    except AlreadyClaimed as error:
+        if lookup or error.scope != READING_ID:
+            raise
+        lookup = True
+        outcome = await update()
     if outcome.duplicate:  # a retried command: what was recorded then is in the claims
         held = await handler.store.claimed(context.tenant_id, READING_ID, _keys(readings))
         accepted = [_reading(c) for c in held.values() if c.stream_id == cmd.kpi_id]
@@ -358,15 +356,14 @@ async def correct_kpi_reading(
             original_value=Decimal(original.value),
         )
 
-    async with one_writer(context.tenant_id, cmd.kpi_id):
-        outcome = await handler.update(
-            context,
-            KPI,
-            cmd.kpi_id,
-            decide,
-            expected_version=cmd.expected_version,
-            snapshot_every=SNAPSHOT_EVERY,
-        )
+    outcome = await handler.update(
+        context,
+        KPI,
+        cmd.kpi_id,
+        decide,
+        expected_version=cmd.expected_version,
+        snapshot_every=SNAPSHOT_EVERY,
+    )
     if follow is not None:
         await follow(context, cmd.kpi_id, cmd.reading_id, Decimal(cmd.value))
     return outcome
@@ -386,15 +383,14 @@ async def _update(
     handler: Handler,
     expected_version: int | None,
 ) -> Outcome[KPI]:
-    async with one_writer(context.tenant_id, kpi_id):
-        return await handler.update(
-            context,
-            KPI,
-            kpi_id,
-            decide,
-            expected_version=expected_version,
-            snapshot_every=SNAPSHOT_EVERY,
-        )
+    return await handler.update(
+        context,
+        KPI,
+        kpi_id,
+        decide,
+        expected_version=expected_version,
+        snapshot_every=SNAPSHOT_EVERY,
+    )
 
 
 def _bands(bands: BandsInput | None, direction: Direction) -> Bands | None:
