@@ -1,8 +1,9 @@
 """One writer at a time per stream within this process (Handler.update takes it).
 
-Many integrators feed one KPI at once, a team checks in on one objective at once;
-without this, every concurrent append to the stream but one would conflict and
-retry (a 5,000-reading batch is costly to retry, and under load retries run out). Across processes the event store's
+Many integrators feed one KPI at once, a team checks in on one objective at
+once; without this, every concurrent append to the stream but one would
+conflict and retry (a 5,000-reading batch is costly to retry, and under load
+retries run out). Across processes the event store's
 optimistic concurrency and the handler's retries still decide. An asyncio
 lock holds no database connection while it waits, unlike an advisory lock,
 so waiters cannot starve the pool the lock holder needs.
