@@ -67,8 +67,9 @@ async def one_round(
     async def read(n: int, ws: WebSocketClient) -> None:
         log = received[n]
         while len(log) < writes - len(failed):  # one event per check-in
-            message = await ws.receive()
-            log.append((time.perf_counter(), time.time(), message))
+            messages = await ws.receive_all()
+            at, wall = time.perf_counter(), time.time()
+            log.extend((at, wall, message) for message in messages)
 
     async with httpx.AsyncClient(
         base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60

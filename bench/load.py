@@ -14,6 +14,7 @@ import base64
 import contextlib
 import os
 import struct
+from collections import deque
 from urllib.parse import urlsplit
 
 
@@ -76,6 +77,9 @@ class WebSocketClient:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
+        self._buffer = b""
+        self._parts: list[bytes] = []
+        self._ready: deque[bytes] = deque()
 
     @classmethod
     async def open(cls, url: str, path: str, subprotocol: str) -> WebSocketClient:
@@ -113,16 +117,42 @@ class WebSocketClient:
         await self._writer.drain()
 
     async def receive(self) -> bytes:
-        """The next data message (fragments joined); pings are answered, a close raises."""
-        parts: list[bytes] = []
-        while True:
-            first, second = await self._reader.readexactly(2)
-            length = second & 0x7F
+        """The next data message."""
+        while not self._ready:
+            await self._fill()
+        return self._ready.popleft()
+
+    async def receive_all(self) -> list[bytes]:
+        """Every data message that has arrived (at least one): one read for many frames."""
+        while not self._ready:
+            await self._fill()
+        taken = list(self._ready)
+        self._ready.clear()
+        return taken
+
+    async def _fill(self) -> None:
+        """Read what the socket has and cut it into frames (fragments joined); pings are
+        answered, a close raises."""
+        chunk = await self._reader.read(1 << 20)
+        if not chunk:
+            raise ConnectionError("closed by the server")
+        buffer = self._buffer + chunk if self._buffer else chunk
+        at = 0
+        while len(buffer) - at >= 2:
+            first, second = buffer[at], buffer[at + 1]
+            length, header = second & 0x7F, 2
             if length == 126:
-                (length,) = struct.unpack("!H", await self._reader.readexactly(2))
+                if len(buffer) - at < 4:
+                    break
+                (length,), header = struct.unpack_from("!H", buffer, at + 2), 4
             elif length == 127:
-                (length,) = struct.unpack("!Q", await self._reader.readexactly(8))
-            payload = await self._reader.readexactly(length)
+                if len(buffer) - at < 10:
+                    break
+                (length,), header = struct.unpack_from("!Q", buffer, at + 2), 10
+            if len(buffer) - at < header + length:
+                break
+            payload = buffer[at + header : at + header + length]
+            at += header + length
             opcode = first & 0x0F
             if opcode == 0x8:
                 raise ConnectionError("closed by the server")
@@ -131,9 +161,11 @@ class WebSocketClient:
                 continue
             if opcode == 0xA:
                 continue
-            parts.append(payload)
+            self._parts.append(payload)
             if first & 0x80:
-                return b"".join(parts)
+                self._ready.append(b"".join(self._parts))
+                self._parts.clear()
+        self._buffer = buffer[at:]
 
     async def close(self) -> None:
         self._writer.close()

@@ -54,6 +54,13 @@ class MaskUnexpectedErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE)
 
+    def _process_result(self, result: object) -> None:
+        # strawberry asks `isinstance` of a runtime-checkable Protocol here, which costs
+        # more than the rest of a subscription event's masking: ask for the errors alone.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         masked.extensions = {
