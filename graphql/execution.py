@@ -26,10 +26,8 @@ collector waits while an answer is built: its objects all live until it is sent.
 
 from __future__ import annotations
 
-import gc
 import keyword
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -58,6 +56,8 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from okrledger.projections.collector import collector_paused
 
 Serialize = Callable[[Any], Any]
 
@@ -108,25 +108,6 @@ _SEQUENCES = (list, tuple)
 # Serialisers that give the same kind of answer for every value of a type (or refuse
 # the type): once one value of a type passes, the others of that type pass too.
 _TYPE_WISE: frozenset[Callable[..., Any]] = frozenset({str, datetime.isoformat, date.isoformat})
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: for synchronous code that builds many objects.
-
-    The objects of a big answer all live until it is sent, so the collector's passes
-    while they are being made find nothing to free, yet each pass walks them all (and
-    a full one walks the whole heap). Nothing else runs meanwhile (the code inside does
-    not await), and collection goes on as usual after.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 # Kept on the payload itself ({id(operation): (operation, its result)}), so the results

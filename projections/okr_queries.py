@@ -8,9 +8,7 @@ key results); roll-up and pace are computed here because pace depends on "now".
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,6 +18,7 @@ from uuid import UUID
 from okrledger.domain.objective import Confidence, MetricKind, ObjectiveStatus
 from okrledger.domain.progress import PaceStatus, pace, weighted_progress
 from okrledger.projections.base import Rows
+from okrledger.projections.collector import collector_paused
 from okrledger.projections.pages import AsOf, Page, check_page_size, decode_cursor, page_of
 
 ONE = Decimal(1)
@@ -197,7 +196,7 @@ async def cycle_tree(
     # The rows (decoded while this awaits) and the views made of them all live on: the
     # collector's passes meanwhile would walk them for nothing. It resumes at the end,
     # and collects as soon as it does, so it is never put off for longer than a read.
-    with _collector_paused():
+    with collector_paused():
         return await _cycle_tree(rows, cycle_id, as_of, now, include_archived)
 
 
@@ -236,20 +235,6 @@ async def _cycle_tree(
     summaries = [] if head[_CYCLE_WIDTH + 1] is None else [_tree_summary(r) for r in found]
     objectives = roll_up(cycle, summaries, [_tree_key_result(k) for k in key_results], moment)
     return OkrTreeView(cycle, objectives, as_of, moment)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside (unless it is already off): the collector
-    finds nothing to free among objects that all live on, yet walks them all."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _tree_summary(r: Any) -> ObjectiveSummary:

@@ -10,7 +10,6 @@ from strawberry.types import Info
 
 from okrledger.domain.objective import ObjectiveStatus
 from okrledger.graphql.context import Context
-from okrledger.graphql.execution import collector_paused
 from okrledger.graphql.permissions import CanReadGoals
 from okrledger.graphql.queries.common import (
     AFTER,
@@ -25,6 +24,7 @@ from okrledger.graphql.types.objective import KeyResult, Objective, OkrGraph
 from okrledger.graphql.types.okr_tree import OkrTree
 from okrledger.graphql.types.pages import Connection, connection_of
 from okrledger.projections import okr_queries
+from okrledger.projections.collector import collector_paused
 
 AS_OF = strawberry.argument(description="Read as of a past time or position; now if null.")
 

@@ -23,10 +23,8 @@ def ctx(tenant: str) -> CommandContext:
     return CommandContext(tenant, "alice", str(uuid.uuid4()))
 
 
-async def test_sixteen_simultaneous_check_ins_on_one_key_result_are_all_recorded(
-    store: PostgresEventStore, tenant: str
-) -> None:
-    handler = Handler(store)
+async def a_key_result(handler: Handler, tenant: str) -> tuple[uuid.UUID, uuid.UUID, int]:
+    """An objective with one key result: their ids and the objective's version."""
     cycle = cycles.StartCycle("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))
     cycle_id = (await cycles.start_cycle(cycle, ctx(tenant), handler)).aggregate.id
     objective = objectives.SetObjective("Delight customers", cycle_id, owner="support")
@@ -40,7 +38,15 @@ async def test_sixteen_simultaneous_check_ins_on_one_key_result_are_all_recorded
         Decimal(100),
         key_result_id=kr,
     )
-    await key_results.add_key_result(add, ctx(tenant), handler)
+    added = await key_results.add_key_result(add, ctx(tenant), handler)
+    return objective_id, kr, added.version
+
+
+async def test_sixteen_simultaneous_check_ins_on_one_key_result_are_all_recorded(
+    store: PostgresEventStore, tenant: str
+) -> None:
+    handler = Handler(store)
+    objective_id, kr, _ = await a_key_result(handler, tenant)
 
     await asyncio.gather(
         *(
@@ -75,20 +81,7 @@ async def test_simultaneous_updates_of_one_stream_in_one_process_take_turns_with
 ) -> None:
     store = CountingConflicts(database)
     handler = Handler(store)
-    cycle = cycles.StartCycle("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))
-    cycle_id = (await cycles.start_cycle(cycle, ctx(tenant), handler)).aggregate.id
-    objective = objectives.SetObjective("Delight customers", cycle_id, owner="support")
-    objective_id = (await objectives.set_objective(objective, ctx(tenant), handler)).aggregate.id
-    kr = uuid.uuid4()
-    add = key_results.AddKeyResult(
-        objective_id,
-        "Answer tickets",
-        MetricKind.NUMBER,
-        Decimal(0),
-        Decimal(100),
-        key_result_id=kr,
-    )
-    added = await key_results.add_key_result(add, ctx(tenant), handler)
+    objective_id, kr, version = await a_key_result(handler, tenant)
 
     outcomes = await asyncio.gather(
         *(
@@ -101,6 +94,6 @@ async def test_simultaneous_updates_of_one_stream_in_one_process_take_turns_with
         )
     )
 
-    first = added.version + 1
+    first = version + 1
     assert sorted(o.version for o in outcomes) == list(range(first, first + CONTENDERS))
     assert store.conflicts == 0
