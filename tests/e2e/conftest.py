@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from okrledger.infra.app import create_app
 from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
+from tests.e2e.counting import CountingBackend
 from tests.e2e.server import Api, ApiClient, as_caller, issuer_of, serving
 
 
@@ -48,3 +50,14 @@ def editor(client: ApiClient, tenant: str) -> Api:
 @pytest.fixture
 def admin(client: ApiClient, tenant: str) -> Api:
     return as_caller(client, tenant, Role.ADMIN)
+
+
+@pytest.fixture(scope="module")
+async def counted(api_settings: Settings) -> AsyncIterator[tuple[str, CountingBackend]]:
+    """A server of the module's own whose reads count their statements (tests/e2e/counting.py)."""
+    app = create_app(api_settings)
+    async with serving(api_settings, app) as url:
+        backend = CountingBackend(app.state.runtime)
+        app.state.runtime = backend
+        yield url, backend
+        app.state.runtime = backend.runtime

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 import pytest
 
-from okrledger.graphql.context import ChainCheck
-from okrledger.infra.app import create_app
-from okrledger.infra.bootstrap import Runtime
 from okrledger.infra.settings import Settings
-from okrledger.projections.base import Rows
-from okrledger.projections.event_log import EventLog
-from okrledger.projections.webhooks import WebhookReads
-from okrledger.services.handling import Handler
 from okrledger.services.identity import Role
-from okrledger.services.kpi_links import KPILinkPolicy
-from okrledger.services.webhooks import WebhookPorts
+from tests.e2e.counting import CountingBackend
 from tests.e2e.kpi_steps import correct_reading, define_kpi, observed, record_readings
 from tests.e2e.okr_steps import add_key_result, set_objective, start_cycle
 from tests.e2e.read_steps import read
-from tests.e2e.server import Api, ApiClient, as_caller, issuer_of, serving
+from tests.e2e.server import Api, ApiClient, as_caller, issuer_of
 
 TREE = """query($cycle: UUID!) { okrTree(cycle: $cycle) {
   cycle { name }
@@ -34,65 +24,6 @@ TREE = """query($cycle: UUID!) { okrTree(cycle: $cycle) {
 OBJECTIVES = """query($cycle: UUID!) { objectives(cycle: $cycle, first: 500) {
   edges { node { id title rolledUpProgress cycle { name } keyResults { id progress }
                  children { id title } } } } }"""
-
-
-class CountingBackend:
-    """The server's runtime, counting the SQL statements its reads run (not their setup)."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.statements: list[str] = []
-
-    @property
-    def handler(self) -> Handler:
-        return self.runtime.handler
-
-    @property
-    def kpi_policy(self) -> KPILinkPolicy:
-        return self.runtime.kpi_policy
-
-    @property
-    def events(self) -> EventLog:
-        return self.runtime.events
-
-    @property
-    def webhooks(self) -> WebhookPorts:
-        return self.runtime.webhooks
-
-    @property
-    def webhook_reads(self) -> WebhookReads:
-        return self.runtime.webhook_reads
-
-    @asynccontextmanager
-    async def _read(self, tenant_id: str) -> AsyncIterator[Rows]:
-        async with self.runtime.read(tenant_id) as rows:
-            connection: Any = rows
-            connection.add_query_logger(self._log)
-            try:
-                yield rows
-            finally:
-                connection.remove_query_logger(self._log)
-
-    def read(self, tenant_id: str) -> AbstractAsyncContextManager[Rows]:
-        return self._read(tenant_id)
-
-    async def verify_chain(
-        self, tenant_id: str, from_position: int, to_position: int | None
-    ) -> ChainCheck:
-        return await self.runtime.verify_chain(tenant_id, from_position, to_position)
-
-    def _log(self, record: Any) -> None:
-        self.statements.append(record.query)
-
-
-@pytest.fixture(scope="module")
-async def counted(api_settings: Settings) -> AsyncIterator[tuple[str, CountingBackend]]:
-    app = create_app(api_settings)
-    async with serving(api_settings, app) as url:
-        backend = CountingBackend(app.state.runtime)
-        app.state.runtime = backend
-        yield url, backend
-        app.state.runtime = backend.runtime
 
 
 @pytest.fixture

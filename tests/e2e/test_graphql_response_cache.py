@@ -12,13 +12,12 @@ import httpx
 import pytest
 
 from okrledger.domain.progress import pace
-from okrledger.infra.app import create_app
 from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
+from tests.e2e.counting import CountingBackend
 from tests.e2e.okr_steps import add_key_result, set_objective, start_cycle
 from tests.e2e.read_steps import check_in
 from tests.e2e.server import ApiClient, as_caller, issuer_of, serving
-from tests.e2e.test_graphql_queries_statements import CountingBackend
 
 TREE = """query($cycle: UUID!) { okrTree(cycle: $cycle) {
   judgedAt cycle { startsOn endsOn }
@@ -47,16 +46,6 @@ async def a_cycle_with_a_key_result(client: ApiClient, tenant: str) -> tuple[str
     objective = await set_objective(editor, cycle["id"])
     added = await add_key_result(editor, objective["id"])
     return cycle["id"], objective["id"], added["id"]
-
-
-@pytest.fixture(scope="module")
-async def counted(api_settings: Settings) -> AsyncIterator[tuple[str, CountingBackend]]:
-    app = create_app(api_settings)
-    async with serving(api_settings, app) as url:
-        backend = CountingBackend(app.state.runtime)
-        app.state.runtime = backend
-        yield url, backend
-        app.state.runtime = backend.runtime
 
 
 @pytest.fixture
