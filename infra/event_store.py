@@ -49,13 +49,10 @@ FROM append_command($1, $2, $3, $4, $5, $6, $7, $8, $9::int[], $10::uuid[], $11:
 
 
 class PostgresEventStore:
-    def __init__(
-        self, database: Database, *, hooks: Sequence[AppendHook] = (), snapshot_every: int = 200
-    ) -> None:
+    def __init__(self, database: Database, *, hooks: Sequence[AppendHook] = ()) -> None:
         self._db = database
         self._hooks = list(hooks)
         self._observers: list[AppendObserver] = []
-        self.snapshot_every = snapshot_every
         self._group_commit: GroupCommit[_Command, _Written] = GroupCommit(self._write)
         self._announcer = Announcer(database)
 
