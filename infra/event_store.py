@@ -107,21 +107,20 @@ class PostgresEventStore:
                 async with self._db.pool.acquire() as single:
                     rows = await _append_commands(cast(asyncpg.Connection, single), arguments)
                 written = _written(commands, rows)
-                self._announce(tenant_id, written)
-                return written
-            async with self._db.pool.acquire() as proxy, proxy.transaction():
-                connection = cast(asyncpg.Connection, proxy)
-                rows = await _append_commands(connection, arguments)
-                written = _written(commands, rows)
-                recorded = [
-                    event
-                    for command, outcome in zip(commands, written, strict=True)
-                    if outcome.refused is None
-                    for event in command.recorded(outcome)
-                ]
-                if recorded:
-                    for hook in self._hooks:
-                        await hook(connection, recorded)
+            else:
+                async with self._db.pool.acquire() as proxy, proxy.transaction():
+                    connection = cast(asyncpg.Connection, proxy)
+                    rows = await _append_commands(connection, arguments)
+                    written = _written(commands, rows)
+                    recorded = [
+                        event
+                        for command, outcome in zip(commands, written, strict=True)
+                        if outcome.refused is None
+                        for event in command.recorded(outcome)
+                    ]
+                    if recorded:
+                        for hook in self._hooks:
+                            await hook(connection, recorded)
         self._announce(tenant_id, written)
         return written
 
@@ -281,6 +280,7 @@ class _Command:
     stored: list[StoredEvent]
     event_ids: list[UUID]
     event_types: list[str]
+    payloads: list[str]
     stream_type: str
     arguments: tuple[Any, ...]
 
@@ -296,6 +296,7 @@ class _Command:
         event_ids = [uuid4() for _ in stored]
         event_types = [type(e).__name__ for e in events]
         stream_type = _stream_type(events[0])
+        payloads = [s.state.decode() for s in stored]
         snapshot_stored = None if snapshot is None else mapper().to_stored_event(snapshot)
         arguments = (
             context.tenant_id,
@@ -309,7 +310,7 @@ class _Command:
             event_ids,
             event_types,
             [s.topic for s in stored],
-            [s.state.decode() for s in stored],
+            payloads,
             [e.timestamp for e in events],
             [c.scope for c in claims],
             [c.key for c in claims],
@@ -318,7 +319,9 @@ class _Command:
             None if snapshot is None else get_topic(type(snapshot)),
             None if snapshot_stored is None else snapshot_stored.state.decode(),
         )
-        return cls(context, events, stored, event_ids, event_types, stream_type, arguments)
+        return cls(
+            context, events, stored, event_ids, event_types, payloads, stream_type, arguments
+        )
 
     def recorded(self, written: _Written) -> list[RecordedEvent]:
         """The appended events as the log now holds them, in version (= position) order."""
@@ -333,7 +336,7 @@ class _Command:
                 stream_type=self.stream_type,
                 event_type=event_type,
                 topic=item.topic,
-                payload=item.state.decode(),
+                payload=payload,
                 occurred_at=event.timestamp,
                 recorded_at=recorded_at,
                 actor=context.actor,
@@ -341,9 +344,10 @@ class _Command:
                 correlation_id=context.correlation_id,
                 reason=context.reason,
             )
-            for event, item, position, recorded_at, event_id, event_type in zip(
+            for event, item, payload, position, recorded_at, event_id, event_type in zip(
                 self.events,
                 self.stored,
+                self.payloads,
                 written.positions,
                 written.recorded_at,
                 self.event_ids,
