@@ -10,6 +10,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 import pytest
 
 from okrledger.domain.webhook import UnsafeWebhookURL, destination_refusal, embedded_ipv4
+from okrledger.infra.dns import SystemResolver
 from okrledger.services.webhooks import check_destination
 
 # IPv4 addresses a webhook may never reach, one or more per special-purpose block.
@@ -220,3 +221,22 @@ async def test_a_host_resolving_to_public_addresses_only_is_accepted() -> None:
 
 async def test_an_allowed_network_is_accepted_although_private() -> None:
     await check_destination("http://127.0.0.1:8080/x", Names({}), (ip_network("127.0.0.0/8"),))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8080/x",
+        "http://2130706433/x",  # 127.0.0.1 as one decimal number
+        "http://0x7f000001/x",
+        "http://0x7f.1/x",
+        "http://017700000001/x",  # octal
+        "http://127.1/x",
+        "http://[::1]/x",
+        "http://[fe80::1%25lo]/x",  # with a zone id
+    ],
+)
+async def test_loopback_spelled_any_way_the_system_resolver_reads_is_refused(url: str) -> None:
+    # The operating system's resolver reads these without asking any DNS server.
+    with pytest.raises(UnsafeWebhookURL):
+        await check_destination(url, SystemResolver(), ())
