@@ -15,6 +15,13 @@ The role matrix (admin holds every capability, see `Principal.has`):
 | tenant settings     |   x   |        |        |         |            |
 | manage webhooks     |   x   |        |        |         |            |
 
+Correcting a KPI reading is a KPI command (editor, admin): integrators feed readings in.
+
+A mutation's payload reads under the same rule as the queries: a payload field that reads
+an object back (`kpi`, `objective`, `cycle`, `webhook`) carries the permission of the query
+that reads that object, so an integrator's `recordKpiReading` records the reading and
+answers FORBIDDEN on its `kpi` field (nullable for that reason).
+
 No verified caller is UNAUTHENTICATED; a caller without the capability is FORBIDDEN.
 Both are top-level errors carrying `extensions.code`.
 """
@@ -60,6 +67,13 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     # integration secrets, and a webhook exports the tenant's events.
     Capability.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
 }
+
+
+# The description of a payload field that reads the changed object back.
+READ_BACK = (
+    "The {0} as the command left it, read only when asked; null, with a FORBIDDEN error, "
+    "when your roles may not read {1}."
+)
 
 
 class _Requires(BasePermission):

@@ -17,7 +17,7 @@ import asyncpg
 
 APP_ROLE = "okrledger_app"
 TENANT_SETTING = "okrledger.tenant_id"
-_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
 class InvalidTenant(ValueError):
@@ -25,7 +25,8 @@ class InvalidTenant(ValueError):
 
 
 def check_tenant_id(tenant_id: str) -> str:
-    if not _TENANT_ID.match(tenant_id):
+    # fullmatch: `$` would also match before a trailing newline ("demo\n").
+    if not _TENANT_ID.fullmatch(tenant_id):
         raise InvalidTenant(f"invalid tenant id {tenant_id!r}: use a lowercase slug")
     return tenant_id
 

@@ -151,7 +151,9 @@ class TokenVerifier:
         except InvalidTenant:
             tenant_id = ""
         if not tenant_id:
-            raise InvalidToken(f"token has an invalid {self._claims.tenant} claim")
+            raise InvalidToken(
+                f"token has an invalid {self._claims.tenant} claim: not a lowercase slug"
+            )
         client_id = claims.get("client_id")
         return Principal(
             subject=str(claims["sub"]),

@@ -27,9 +27,10 @@ import asyncpg
 import httpx
 import orjson
 
-from okrledger.domain.webhook import WebhookStateError
+from okrledger.domain.webhook import Network, UnsafeWebhookURL, WebhookStateError
 from okrledger.infra.codec import decode
 from okrledger.infra.db import Database
+from okrledger.infra.dns import checked_client
 from okrledger.infra.webhook_signature import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
@@ -39,14 +40,7 @@ from okrledger.projections.public_events import cloud_event
 from okrledger.projections.recorded import RecordedEvent
 from okrledger.services.handling import Handler
 from okrledger.services.ports import CommandContext
-from okrledger.services.webhooks import (
-    Network,
-    PauseWebhook,
-    Resolver,
-    UnsafeWebhookURL,
-    check_destination,
-    pause_webhook,
-)
+from okrledger.services.webhooks import PauseWebhook, Resolver, pause_webhook
 
 log = logging.getLogger(__name__)
 
@@ -135,15 +129,14 @@ class WebhookWorker:
         handler: Handler,
         resolver: Resolver,
         policy: DeliveryPolicy | None = None,
-        *,
-        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.database = database
         self.handler = handler
         self.resolver = resolver
         self.policy = policy or DeliveryPolicy()
-        self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        # The destination is checked when each connection opens, against the addresses
+        # it then connects to (see infra/dns.py).
+        self._client = checked_client(resolver, self.policy.allowed_networks)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -159,8 +152,7 @@ class WebhookWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._task, timeout=self.policy.timeout_seconds + 5)
             self._task = None
-        if self._owns_client:
-            await self._client.aclose()
+        await self._client.aclose()
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
@@ -233,8 +225,6 @@ class WebhookWorker:
         error: str | None = None
         try:
             async with asyncio.timeout(self.policy.timeout_seconds):
-                # Checked again at delivery: the name may resolve elsewhere by now.
-                await check_destination(claimed["url"], self.resolver, self.policy.allowed_networks)
                 async with self._client.stream(
                     "POST", claimed["url"], content=body, headers=headers
                 ) as response:

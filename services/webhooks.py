@@ -11,23 +11,25 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from ipaddress import ip_address
 from typing import Protocol
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from okrledger.domain.errors import NotFound
 from okrledger.domain.webhook import (
+    Address,
     InvalidWebhook,
+    Network,
+    UnsafeWebhookURL,
     Webhook,
     check_event_types,
     check_url_shape,
+    destination_refusal,
     matches,
 )
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
-
-Network = IPv4Network | IPv6Network
 
 
 class Resolver(Protocol):
@@ -50,7 +52,7 @@ class WebhookPorts:
     resolver: Resolver
     secrets: SecretStaging
     known_event_types: frozenset[str]
-    # Destinations allowed although not public (loopback, private, link-local): from settings.
+    # Destinations allowed although not public (loopback, private...): from ALLOW_SETTING.
     allowed_networks: tuple[Network, ...] = ()
 
 
@@ -206,27 +208,37 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-class UnsafeWebhookURL(InvalidWebhook):
-    """The URL points at loopback, a private or link-local network (or does not resolve)."""
+# The setting that lets webhooks reach a non-public network (named in every refusal).
+ALLOW_SETTING = "OKRLEDGER_WEBHOOK_ALLOWED_NETWORKS"
 
 
-async def check_destination(url: str, resolver: Resolver, allowed: Sequence[Network]) -> None:
-    """Refuse a URL whose host resolves to any non-public address not explicitly allowed
-    (server-side request forgery: a webhook must not reach the server's own network)."""
+async def check_destination(
+    url: str, resolver: Resolver, allowed: Sequence[Network]
+) -> list[Address]:
+    """Every address the URL's host resolves to, refused unless each may be reached
+    (server-side request forgery: a webhook must not reach the server's own networks).
+    The delivery connects only to addresses checked here, so a name that resolves
+    elsewhere a moment later (DNS rebinding) gains nothing."""
     host = urlsplit(url).hostname or ""
-    addresses = await resolver.resolve(host)
-    if not addresses:
+    return await check_host(host, resolver, allowed)
+
+
+async def check_host(host: str, resolver: Resolver, allowed: Sequence[Network]) -> list[Address]:
+    texts = await resolver.resolve(host)
+    if not texts:
         raise UnsafeWebhookURL(f"the host {host!r} does not resolve", field="url")
-    for text in addresses:
-        address = ip_address(text.split("%", 1)[0])
-        if not _public(address) and not any(address in network for network in allowed):
+    addresses = [ip_address(text.split("%", 1)[0]) for text in texts]
+    for address in addresses:
+        reason = destination_refusal(address, allowed)
+        if reason is not None:
+            where = (
+                f"the address {address}"
+                if host == str(address)
+                else f"the host {host!r} resolves to {address}, which"
+            )
             raise UnsafeWebhookURL(
-                f"the host {host!r} resolves to {address}, which is not a public address",
+                f"{where} {reason}: webhooks reach public addresses only,"
+                f" or a network listed in {ALLOW_SETTING}",
                 field="url",
             )
-
-
-def _public(address: IPv4Address | IPv6Address) -> bool:
-    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    return addresses

@@ -20,7 +20,7 @@ from okrledger.graphql.mutations.common import (
     handler,
     refuse_version_of_new,
 )
-from okrledger.graphql.permissions import CanEditGoals
+from okrledger.graphql.permissions import READ_BACK, CanEditGoals, CanReadGoals
 from okrledger.graphql.queries.okr import read_cycle
 from okrledger.graphql.types.cycle import Cycle
 from okrledger.services import cycles
@@ -46,9 +46,11 @@ class CloseCycleInput(ChangeInput):
 class CyclePayload(MutationPayload):
     cycle_id: strawberry.Private[UUID]
 
-    @strawberry.field
-    async def cycle(self, info: Info[Context, None]) -> Cycle:
-        """Read back from the read model the command updated, only when the caller asks."""
+    @strawberry.field(
+        description=READ_BACK.format("cycle", "goals"), permission_classes=[CanReadGoals]
+    )
+    async def cycle(self, info: Info[Context, None]) -> Cycle | None:
+        # Read back from the read model the command updated, only when the caller asks.
         return await read_cycle(info, self.cycle_id)
 
     @classmethod

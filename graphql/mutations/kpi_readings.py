@@ -27,7 +27,7 @@ from okrledger.graphql.mutations.common import (
     handler,
 )
 from okrledger.graphql.mutations.kpis import KpiPayload
-from okrledger.graphql.permissions import CanRecordKpiReadings
+from okrledger.graphql.permissions import CanEditKpis, CanRecordKpiReadings
 from okrledger.services import kpis
 
 
@@ -236,7 +236,8 @@ class KpiReadingMutations:
 
     @strawberry.mutation(
         description="Correct a reading's value, with a reason; the original stays in the history.",
-        permission_classes=[CanRecordKpiReadings],
+        # A KPI owner's act: integrators feed readings in, they do not rewrite them.
+        permission_classes=[CanEditKpis],
     )
     async def correct_kpi_reading(
         self, info: Info[Context, None], input: CorrectKpiReadingInput

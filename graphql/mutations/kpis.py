@@ -21,7 +21,7 @@ from okrledger.graphql.mutations.common import (
     handler,
     refuse_version_of_new,
 )
-from okrledger.graphql.permissions import CanEditKpis
+from okrledger.graphql.permissions import READ_BACK, CanEditKpis, CanReadGoals
 from okrledger.graphql.queries.kpi import read_kpi
 from okrledger.graphql.types.kpi import Kpi
 from okrledger.services import kpis
@@ -87,9 +87,11 @@ class RetireKpiInput(KpiChangeInput):
 class KpiPayload(MutationPayload):
     kpi_id: strawberry.Private[UUID]
 
-    @strawberry.field
-    async def kpi(self, info: Info[Context, None]) -> Kpi:
-        """Read back from the read model the command updated, only when the caller asks."""
+    @strawberry.field(
+        description=READ_BACK.format("KPI", "KPIs"), permission_classes=[CanReadGoals]
+    )
+    async def kpi(self, info: Info[Context, None]) -> Kpi | None:
+        # Read back from the read model the command updated, only when the caller asks.
         return await read_kpi(info, self.kpi_id)
 
     @classmethod

@@ -20,7 +20,7 @@ from okrledger.graphql.mutations.common import (
     handler,
     refuse_version_of_new,
 )
-from okrledger.graphql.permissions import CanEditGoals
+from okrledger.graphql.permissions import READ_BACK, CanEditGoals, CanReadGoals
 from okrledger.graphql.queries.okr import read_objective
 from okrledger.graphql.types.objective import Objective
 from okrledger.services import objectives
@@ -96,9 +96,11 @@ class RestoreObjectiveInput(ObjectiveChangeInput):
 class ObjectivePayload(MutationPayload):
     objective_id: strawberry.Private[UUID]
 
-    @strawberry.field
-    async def objective(self, info: Info[Context, None]) -> Objective:
-        """Read back from the OKR tree the command updated, only when the caller asks."""
+    @strawberry.field(
+        description=READ_BACK.format("objective", "goals"), permission_classes=[CanReadGoals]
+    )
+    async def objective(self, info: Info[Context, None]) -> Objective | None:
+        # Read back from the OKR tree the command updated, only when the caller asks.
         return await read_objective(info, self.objective_id)
 
     @classmethod

@@ -79,7 +79,9 @@ class RemoveWebhookInput(WebhookChangeInput):
 
 @strawberry.interface(description="A webhook command succeeded.")
 class WebhookPayload(MutationPayload):
-    webhook: Webhook
+    # Never refused in practice (only webhook managers run these mutations); declared so
+    # that every payload field reads under the rule of the query that reads the same.
+    webhook: Webhook = strawberry.field(permission_classes=[CanManageWebhooks])
 
     @classmethod
     async def read(cls, info: Info[Context, None], outcome: Outcome[WebhookAggregate]) -> Self:

@@ -78,6 +78,17 @@ async def test_unknown_roles_and_bad_tenants_are_refused_with_a_reason(tmp_path:
     assert shouting[0] == 2 and "invalid tenant id 'ACME'" in shouting[2]
 
 
+async def test_a_tenant_ending_in_a_newline_mints_nothing_and_says_why_in_one_line(
+    tmp_path: Path,
+) -> None:
+    code, token, err = await okrledger(
+        "token", "--tenant", "demo\n", "--sub", "a", "--data-dir", str(tmp_path)
+    )
+
+    assert (code, token) == (2, "")
+    assert err.splitlines() == ["okrledger: invalid tenant id 'demo\\n': use a lowercase slug"]
+
+
 def test_every_process_on_a_data_directory_agrees_on_the_development_issuer(
     tmp_path: Path,
 ) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from okrledger.services.identity import Role
-from tests.e2e.kpi_steps import kpi_input, observed
+from tests.e2e.kpi_steps import define_kpi, kpi_input, observed, record_reading
 from tests.e2e.server import Api, ApiClient, as_caller
 from tests.e2e.ws_steps import acknowledged, receive, socket, subscribe
 
@@ -42,9 +43,10 @@ MUTATIONS: dict[str, tuple[dict[str, Any], set[Role]]] = {
         {"kpiId": any_id(), "readings": [{"value": "1", "observedAt": observed()}]},
         READING_RECORDERS,
     ),
+    # A KPI owner's act: integrators feed readings in, they do not rewrite them.
     "correctKpiReading": (
         {"kpiId": any_id(), "readingId": any_id(), "value": "1", "reason": "typo"},
-        READING_RECORDERS,
+        KPI_EDITORS,
     ),
 }
 
@@ -127,3 +129,83 @@ async def test_every_role_may_subscribe_to_goal_events(
 
     assert answer["type"] == "next"
     assert answer["payload"]["data"]["goalEvents"]["type"] == "kpi.defined.v1"
+
+
+# What each reading command answers, with the KPI read back through its payload.
+READ_BACK: dict[str, tuple[Callable[[str], dict[str, Any]], str]] = {
+    "recordKpiReading": (
+        lambda kpi_id: {"kpiId": kpi_id, "value": "41.5", "observedAt": observed()},
+        "... on RecordKpiReadingPayload { recorded kpi { name readingCount } }",
+    ),
+    "recordKpiReadings": (
+        lambda kpi_id: {"kpiId": kpi_id, "readings": [{"value": "41.5", "observedAt": observed()}]},
+        "... on RecordKpiReadingsPayload { recorded kpi { name readingCount } }",
+    ),
+}
+
+
+async def reading_count(api: Api, kpi_id: str) -> int:
+    body = await api.post("query($id: UUID!) { kpi(id: $id) { readingCount } }", {"id": kpi_id})
+    count: int = body["data"]["kpi"]["readingCount"]
+    return count
+
+
+@pytest.mark.parametrize("name", list(READ_BACK))
+async def test_an_integrator_records_a_reading_but_its_payload_does_not_read_the_kpi(
+    client: ApiClient, tenant: str, name: str
+) -> None:
+    editor = as_caller(client, tenant, Role.EDITOR)
+    kpi = await define_kpi(editor)
+    given, selection = READ_BACK[name]
+    input_type = name[0].upper() + name[1:] + "Input"
+
+    body = await as_caller(client, tenant, Role.INTEGRATOR).post(
+        f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} }} }}",
+        {"input": given(kpi["id"])},
+    )
+
+    [error] = body["errors"]
+    assert (error["extensions"]["code"], error["path"]) == ("FORBIDDEN", [name, "kpi"])
+    assert body["data"][name]["kpi"] is None
+    assert body["data"][name]["recorded"]  # True, or the list of ids recorded
+    assert await reading_count(editor, kpi["id"]) == 1
+
+
+@pytest.mark.parametrize("name", list(READ_BACK))
+async def test_an_editor_reads_the_kpi_back_through_the_same_payload(
+    client: ApiClient, tenant: str, name: str
+) -> None:
+    editor = as_caller(client, tenant, Role.EDITOR)
+    kpi = await define_kpi(editor)
+    given, selection = READ_BACK[name]
+    input_type = name[0].upper() + name[1:] + "Input"
+
+    body = await editor.post(
+        f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} }} }}",
+        {"input": given(kpi["id"])},
+    )
+
+    assert "errors" not in body, body
+    assert body["data"][name]["kpi"] == {"name": kpi["name"], "readingCount": 1}
+
+
+async def test_an_integrator_may_not_correct_a_reading_and_the_reading_is_unchanged(
+    client: ApiClient, tenant: str
+) -> None:
+    editor = as_caller(client, tenant, Role.EDITOR)
+    integrator = as_caller(client, tenant, Role.INTEGRATOR)
+    kpi = await define_kpi(editor)
+    recorded = await record_reading(editor, kpi["id"], "40")
+
+    body = await integrator.post(
+        "mutation($input: CorrectKpiReadingInput!) { correctKpiReading(input: $input) "
+        "{ __typename } }",
+        {"input": {"kpiId": kpi["id"], "readingId": recorded["readingId"], "value": "4",
+                   "reason": "typo"}},
+    )  # fmt: skip
+
+    assert refused_with(body, "FORBIDDEN", "correctKpiReading"), body
+    latest = await editor.post(
+        "query($id: UUID!) { kpi(id: $id) { latestReading { value } } }", {"id": kpi["id"]}
+    )
+    assert latest["data"]["kpi"]["latestReading"]["value"] == "40"

@@ -148,7 +148,9 @@ async def test_an_integrator_recording_a_reading_cannot_read_the_kpis_readings_b
 
     [error] = body["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
-    assert error["path"] == ["recordKpiReading", "kpi", "readings"]
+    # Refused at the payload's `kpi`, under the same rule as the `kpi` query.
+    assert error["path"] == ["recordKpiReading", "kpi"]
+    assert body["data"]["recordKpiReading"] == {"kpi": None}
 
 
 async def test_an_anonymous_caller_cannot_read_kpis(client: ApiClient) -> None:

@@ -92,6 +92,44 @@ async def test_url_on_a_private_network_is_a_validation_error_on_url(admin: Api)
     assert (await admin.post(WEBHOOKS))["data"]["webhooks"] == []
 
 
+# This server allows 127.0.0.0/8 (its receivers listen there): each URL below reaches
+# something else, or reaches 127.0.0.1 only through a translator or relay.
+UNSAFE_URLS = [
+    "http://10.0.0.1/hooks",
+    "http://100.64.0.1/hooks",
+    "http://198.18.0.1/hooks",
+    "http://0.0.0.0:8080/hooks",
+    "http://255.255.255.255/hooks",
+    "http://[::1]:8080/hooks",
+    "http://[::]/hooks",
+    "http://[fe80::1]/hooks",
+    "http://[fd00::1]/hooks",
+    "http://[fec0::1]/hooks",
+    "http://[ff02::1]/hooks",
+    "http://[::ffff:10.0.0.1]/hooks",  # IPv4-mapped
+    "http://[::ffff:a9fe:a9fe]/hooks",  # IPv4-mapped 169.254.169.254, in hex
+    "http://[::127.0.0.1]/hooks",  # IPv4-compatible
+    "http://[::ffff:0:192.168.1.1]/hooks",  # IPv4-translated
+    "http://[64:ff9b::7f00:1]/hooks",  # NAT64 of 127.0.0.1
+    "http://[64:ff9b::a9fe:a9fe]/hooks",  # NAT64 of 169.254.169.254
+    "http://[64:ff9b:1::c0a8:101]/hooks",  # local-use NAT64 of 192.168.1.1
+    "http://[2002:7f00:1::1]/hooks",  # 6to4 of 127.0.0.1
+    "http://[2002:a00:1::1]/hooks",  # 6to4 of 10.0.0.1
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hooks",  # Teredo, client 127.0.0.1
+]
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+async def test_a_url_reaching_a_non_public_address_in_any_form_is_refused_naming_the_setting(
+    admin: Api, url: str
+) -> None:
+    result = await admin.mutate("registerWebhook", {"url": url, "eventTypes": ["*"]}, WEBHOOK)
+
+    assert (result["__typename"], result["field"]) == ("ValidationError", "url"), result
+    assert "OKRLEDGER_WEBHOOK_ALLOWED_NETWORKS" in result["message"]
+    assert (await admin.post(WEBHOOKS))["data"]["webhooks"] == []
+
+
 async def test_event_type_matching_nothing_is_a_validation_error_on_event_types(
     admin: Api,
 ) -> None:

@@ -98,12 +98,15 @@ def bad_tokens(forger: Forger, tenant: str) -> dict[str, str]:
         "oversized": forger.sign(forger.claims(tenant, padding="x" * 10_000)),
         "roles-tampered": with_roles_tampered(valid),
         "garbage": "not.a.token",
+        # `$` in a regex matches before a final newline: the tenant rule must not.
+        "tenant-with-newline": forger.sign(forger.claims(tenant + "\n")),
     }  # fmt: skip
 
 
 CASES = [
     "expired", "not-yet-valid", "wrong-issuer", "wrong-audience", "unknown-kid", "other-key",
     "alg-none", "hs256-public-key", "truncated", "oversized", "roles-tampered", "garbage",
+    "tenant-with-newline",
 ]  # fmt: skip
 
 
@@ -154,6 +157,19 @@ async def test_a_bad_token_in_connection_init_closes_the_socket_with_4403(
 
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4403
+
+
+async def test_a_token_whose_tenant_ends_in_a_newline_is_refused_naming_the_tenant_claim(
+    client: ApiClient, forger: Forger, tenant: str
+) -> None:
+    token = forger.sign(forger.claims(tenant + "\n", roles=["admin"]))
+
+    response = await client.post(
+        "/graphql", json=QUERY, headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert_refused_cleanly(response)
+    assert "tenant_id claim" in response.json()["errors"][0]["message"]
 
 
 async def test_a_tampered_admin_token_changes_nothing(

@@ -332,12 +332,18 @@ async def test_token_without_a_tenant_claim_is_refused(
     assert await _refused(_verifier(issuer, http), token) == "token has no tenant_id claim"
 
 
+@pytest.mark.parametrize(
+    "tenant_claim",
+    ["ACME'; DROP TABLE events", "demo\n", "demo\r\n", "\ndemo", "demo ", "", "x" * 64, 42],
+)
 async def test_token_whose_tenant_is_not_a_valid_tenant_id_is_refused(
-    issuer: Issuer, http: httpx.AsyncClient
+    issuer: Issuer, http: httpx.AsyncClient, tenant: str, tenant_claim: object
 ) -> None:
-    token = issuer.token("ACME'; DROP TABLE events")
+    token = issuer.sign(issuer.claims(tenant, tenant_id=tenant_claim))
 
-    assert await _refused(_verifier(issuer, http), token) == "token has an invalid tenant_id claim"
+    assert await _refused(_verifier(issuer, http), token) == (
+        "token has an invalid tenant_id claim: not a lowercase slug"
+    )
 
 
 async def test_token_without_a_subject_is_refused(

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from okrledger.domain.webhook import InvalidWebhook, Webhook
+from okrledger.domain.webhook import InvalidWebhook, UnsafeWebhookURL, Webhook
 from okrledger.infra.bootstrap import (
     build_store,
     live_projections,
@@ -236,10 +236,67 @@ async def test_a_loopback_url_is_refused_unless_allowed_in_settings(
 ) -> None:
     strict = make_kit(database, tenant, allowed=())
 
-    with pytest.raises(webhooks.UnsafeWebhookURL):
+    with pytest.raises(UnsafeWebhookURL):
         await strict.register("http://127.0.0.1:9/hooks")
 
     assert await strict.reads.webhooks(tenant) == []
+
+
+class Rebinding:
+    """A name whose first answer is a public address and every later one loopback, as an
+    attacker's DNS would answer the registration's check and then the delivery. (The public
+    address is never connected to: the delivery asks again and gets loopback.)"""
+
+    HOST = "hooks.rebinding.test"
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def resolve(self, host: str) -> list[str]:
+        if host != self.HOST:
+            return []
+        self.asked += 1
+        return ["93.184.215.14"] if self.asked == 1 else ["127.0.0.1"]
+
+
+def rebinding_kit(database: Database, tenant: str) -> tuple[Kit, Rebinding]:
+    kit, names = make_kit(database, tenant, allowed=()), Rebinding()
+    kit.ports = replace(kit.ports, resolver=names)
+    return kit, names
+
+
+async def test_a_name_that_rebinds_to_loopback_after_registration_gets_no_delivery(
+    database: Database, tenant: str, receiver: Receiver
+) -> None:
+    kit, names = rebinding_kit(database, tenant)
+    port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+    webhook_id, _ = await kit.register(f"http://{names.HOST}:{port}/hooks")
+    await kit.start_cycle()
+
+    await kit.drain(kit.worker(replace(FAST, allowed_networks=())))
+
+    assert receiver.received == []
+    [attempt] = await kit.reads.deliveries(kit.tenant, webhook_id)
+    assert attempt.succeeded is False and attempt.status_code is None
+    assert attempt.error is not None
+    assert attempt.error.startswith(f"refused: the host '{names.HOST}' resolves to 127.0.0.1")
+    assert "OKRLEDGER_WEBHOOK_ALLOWED_NETWORKS" in attempt.error
+    assert names.asked == 2  # the registration's check, then the connection's
+
+
+async def test_a_delivery_connects_to_the_address_its_check_resolved(
+    database: Database, tenant: str, receiver: Receiver
+) -> None:
+    # The name exists only for the test's resolver: reaching the receiver proves the
+    # connection went to the checked address rather than resolving the name again.
+    kit, names = rebinding_kit(database, tenant)
+    port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+    await kit.register(f"http://{names.HOST}:{port}/hooks")
+    await kit.start_cycle()
+
+    await kit.drain(kit.worker(FAST))  # FAST allows 127.0.0.0/8
+
+    assert [r.status for r in receiver.received] == [200]
 
 
 async def test_an_event_type_that_matches_nothing_is_refused(kit: Kit) -> None:
