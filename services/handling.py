@@ -106,6 +106,36 @@ class Handler:
                 context, kind, stream_id, decide, expected_version, claims, snapshot_every
             )
 
+    async def update_serialized(
+        self,
+        topic: str,
+        context: CommandContext,
+        kind: type[A],
+        stream_id: UUID,
+        decide: Callable[[Handler, A], Awaitable[None]],
+        *,
+        expected_version: int | None = None,
+    ) -> Outcome[A]:
+        """`update`, one at a time per (tenant, `topic`) across processes.
+
+        `decide` reads other facts through the handler it is given, whose loads and append
+        all run in the one transaction holding the topic's turn (so it never needs a second
+        database connection). The stream's writer turn is taken first: nothing waits for
+        a lock while that transaction holds a connection.
+        """
+        async with (
+            one_writer(context.tenant_id, stream_id),
+            self.store.serialized(context.tenant_id, topic) as store,
+        ):
+            within = Handler(store, snapshot_every=self.snapshot_every)
+
+            async def decide_within(aggregate: A) -> None:
+                await decide(within, aggregate)
+
+            return await within._update(
+                context, kind, stream_id, decide_within, expected_version, None, None
+            )
+
     async def _update(
         self,
         context: CommandContext,
