@@ -31,7 +31,6 @@ from okrledger.infra.group_commit import GroupCommit
 from okrledger.projections.recorded import RecordedEvent
 from okrledger.services.errors import AlreadyClaimed, Unavailable, VersionConflict
 from okrledger.services.handling import retry_pause
-from okrledger.services.keyed_locks import keyed_lock
 from okrledger.services.ports import Appended, Claim, Claimed, CommandContext, Loaded
 
 # Runs inside the append transaction, after the events are inserted (inline projections).
@@ -162,9 +161,10 @@ class PostgresEventStore:
         Why this shape: a session advisory lock awaited on a pooled connection pinned that
         connection while it waited, and the lock's holder needed another one to finish;
         forty waiters took the pool and nobody finished. Here nothing waits while holding
-        a connection: first for this process's turn (an asyncio lock, so a process pins at
-        most one connection per topic), then, if another process has the lock, by rolling
-        back, giving the connection back and trying again after a pause. The lock is
+        a connection: callers take their process's turn first (services/keyed_locks.py, so
+        a process tries with one connection per topic at most), and when another process
+        has the lock, this rolls back, gives the connection back and tries again after a
+        pause, until `acquire_timeout` has passed. The lock is
         transaction-scoped (`pg_try_advisory_xact_lock`, which never waits) and taken in
         the transaction that does the work, on the one connection every load and the
         append then use: the work never needs a second connection, and the lock ends with
@@ -174,41 +174,32 @@ class PostgresEventStore:
         key = f"{tenant_id}:{topic}"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._db.acquire_timeout
-        refusal = Unavailable(
-            f"{topic} changes in this tenant are busy; try again", retry_after=1.0
-        )
-        turn = keyed_lock(("serialized", key))
-        try:
-            async with asyncio.timeout_at(deadline):
-                await turn.acquire()
-        except TimeoutError:
-            raise refusal from None
-        try:
-            for attempt in itertools.count(1):
-                pinned: PostgresEventStore | None = None
-                with self._db.span(tenant_id, readonly=False):
-                    async with (
-                        self._db.connection(tenant_id) as connection,
-                        connection.transaction(),
-                    ):
-                        await set_tenant(connection, tenant_id)
-                        locked = await connection.fetchval(
-                            "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", key
-                        )
-                        if locked:
-                            pinned = copy.copy(self)
-                            pinned._pinned, pinned._after_commit = connection, []
-                            yield pinned
-                if pinned is not None:
-                    for committed in pinned._after_commit:
-                        committed()
-                    return
-                pause = retry_pause(attempt)
-                if loop.time() + pause > deadline:
-                    raise refusal
-                await asyncio.sleep(pause)
-        finally:
-            turn.release()
+        for attempt in itertools.count(1):
+            pinned: PostgresEventStore | None = None
+            with self._db.span(tenant_id, readonly=False):
+                async with (
+                    self._db.connection(tenant_id) as connection,
+                    connection.transaction(),
+                ):
+                    await set_tenant(connection, tenant_id)
+                    locked = await connection.fetchval(
+                        "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", key
+                    )
+                    if locked:
+                        pinned = copy.copy(self)
+                        pinned._pinned, pinned._after_commit = connection, []
+                        yield pinned
+            if pinned is not None:
+                for committed in pinned._after_commit:
+                    committed()
+                return
+            pause = retry_pause(attempt)
+            if loop.time() + pause > deadline:
+                raise Unavailable(
+                    f"{topic} changes in this tenant are busy elsewhere; try again",
+                    retry_after=1.0,
+                )
+            await asyncio.sleep(pause)
 
     @asynccontextmanager
     async def _connection(self, tenant_id: str) -> AsyncIterator[asyncpg.Connection]:

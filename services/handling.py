@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 
 from okrledger.domain.errors import NotFound
 from okrledger.services.errors import VersionConflict
-from okrledger.services.keyed_locks import one_writer
+from okrledger.services.keyed_locks import one_at_a_time, one_writer
 from okrledger.services.ports import Appended, Claim, CommandContext, EventStore
 
 A = TypeVar("A", bound=Aggregate)
@@ -120,10 +120,12 @@ class Handler:
 
         `decide` reads other facts through the handler it is given, whose loads and append
         all run in the one transaction holding the topic's turn (so it never needs a second
-        database connection). The stream's writer turn is taken first: nothing waits for
-        a lock while that transaction holds a connection.
+        database connection). This process's turn on the topic and the stream's writer turn
+        are taken first (keyed_locks.py): nothing waits for a lock while that transaction
+        holds a connection, and at most one connection per topic waits for other processes.
         """
         async with (
+            one_at_a_time(context.tenant_id, topic),
             one_writer(context.tenant_id, stream_id),
             self.store.serialized(context.tenant_id, topic) as store,
         ):

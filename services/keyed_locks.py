@@ -7,8 +7,10 @@ retries run out). Across processes the event store's
 optimistic concurrency and the handler's retries still decide. An asyncio
 lock holds no database connection while it waits, unlike an advisory lock,
 so waiters cannot starve the pool the lock holder needs. Lock order, where both are
-taken: the stream's writer first, then a serialized topic (`EventStore.serialized`),
-and never either while a pooled connection is held.
+taken: a tenant-wide topic's turn first, then the stream's writer, then (for the
+topic's turn across processes) `EventStore.serialized`; and never a lock while a pooled
+connection is held. The topic comes first so that commands queued for it hold no stream,
+and the stream's other writers are not held up behind the whole queue.
 """
 
 from __future__ import annotations
@@ -33,4 +35,11 @@ def keyed_lock(key: Hashable) -> asyncio.Lock:
 @asynccontextmanager
 async def one_writer(tenant_id: str, stream_id: UUID) -> AsyncIterator[None]:
     async with keyed_lock((tenant_id, stream_id)):
+        yield
+
+
+@asynccontextmanager
+async def one_at_a_time(tenant_id: str, topic: str) -> AsyncIterator[None]:
+    """This process's turn on a tenant-wide topic (alignment): its waiters hold nothing."""
+    async with keyed_lock((tenant_id, topic)):
         yield

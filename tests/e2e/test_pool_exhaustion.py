@@ -46,12 +46,13 @@ async def one_connection(owner_dsn: str, tmp_path: Path) -> AsyncIterator[tuple[
 
 async def wait_for_a_blocked_backend(owner: asyncpg.Connection) -> None:
     """Until the server's connection waits on the lock the test holds."""
-    async with asyncio.timeout(10):
-        while not await owner.fetchval(
-            """SELECT count(*) FROM pg_stat_activity
-               WHERE application_name = 'okrledger' AND wait_event_type = 'Lock'"""
-        ):
-            await asyncio.sleep(0.05)
+    blocked = """SELECT count(*) FROM pg_stat_activity
+                 WHERE application_name = 'okrledger' AND wait_event_type = 'Lock'"""
+    for _ in range(200):
+        if await owner.fetchval(blocked):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the server's connection never waited on the lock")
 
 
 async def test_a_pool_taken_past_the_timeout_answers_unavailable_with_503_and_retry_after(

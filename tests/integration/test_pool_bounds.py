@@ -62,8 +62,8 @@ async def test_a_connection_that_does_not_come_free_in_time_is_unavailable(
         for connection in held:
             await small_pool.pool.release(connection)
     # And once they are back, it is served
-    async with small_pool.transaction(tenant, readonly=True) as connection:
-        assert await connection.fetchval("SELECT 1") == 1
+    async with small_pool.transaction(tenant, readonly=True) as served:
+        assert await served.fetchval("SELECT 1") == 1
 
 
 async def test_a_tenant_holding_its_share_leaves_connections_to_the_others(
@@ -106,12 +106,13 @@ async def test_forty_concurrent_alignments_in_one_tenant_all_finish_on_a_small_p
     # Then each was aligned or refused as a loop, and no loop formed
     assert all(isinstance(r, Outcome | AlignmentCycle) for r in results), results
     assert any(isinstance(r, Outcome) for r in results)
-    parent_of = {}
+    parent_of: dict[uuid.UUID, uuid.UUID | None] = {}
     for objective_id in ids:
         objective = await handler.store.load(tenant, objective_id)
         parent_of[objective_id] = getattr(objective, "parent_id", None)
     for start in ids:
-        seen, current = set(), start
+        seen: set[uuid.UUID] = set()
+        current: uuid.UUID | None = start
         while current is not None:
             assert current not in seen, "alignments formed a loop"
             seen.add(current)
@@ -161,8 +162,8 @@ async def test_an_alignment_whose_turn_does_not_come_in_time_is_unavailable_and_
         async with other.transaction():
             key = f"{tenant}:{objectives.ALIGNMENT}"
             await other.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+            cmd = objectives.AlignObjective(child, parent)
             with pytest.raises(Unavailable):
-                cmd = objectives.AlignObjective(child, parent)
                 await objectives.align_objective(cmd, ctx(tenant), handler)
     finally:
         await other.close()
