@@ -59,9 +59,23 @@ async def server(
     It is `okrledger serve`, or, with `stack` given (uvicorn options), the same app under
     `uvicorn` started with those options.
     """
+    async with served(dsn, stack=stack) as (url, mint):
+        yield url, mint(f"bench-{uuid.uuid4().hex[:6]}", roles)
+
+
+# Signs a token for (tenant, roles) with the served process's development issuer.
+Mint = Callable[[str, Sequence[str]], str]
+
+
+@asynccontextmanager
+async def served(
+    dsn: str, *, stack: Sequence[str] = (), env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[str, Mint]]:
+    """`server`, yielding its URL and a way to sign tokens for any tenant; `env` adds to or
+    overrides the server's environment."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="okrl-bench-api-") as folder:
-        env = {
+        environment = {
             **os.environ,
             "DATABASE_URL": dsn,
             "OKRLEDGER_TENANT_MUTATIONS_PER_MINUTE": "0",
@@ -70,6 +84,7 @@ async def server(
             "OKRLEDGER_POOL_MAX": "20",
             "OKRLEDGER_DATA_DIR": folder,
             "OKRLEDGER_PORT": str(port),
+            **(env or {}),
         }
         where = ["--port", str(port)]
         if stack:
@@ -81,7 +96,7 @@ async def server(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *command,
-            env=env,
+            env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -95,11 +110,12 @@ async def server(
                     except httpx.TransportError:
                         pass
                     await asyncio.sleep(0.1)
-            settings = Settings(data_dir=Path(folder), port=port)
-            token = development_issuer(settings).mint(
-                f"bench-{uuid.uuid4().hex[:6]}", "bench", roles
-            )
-            yield url, token
+            issuer = development_issuer(Settings(data_dir=Path(folder), port=port))
+
+            def mint(tenant_id: str, roles: Sequence[str]) -> str:
+                return issuer.mint(tenant_id, "bench", list(roles))
+
+            yield url, mint
         finally:
             process.terminate()
             await asyncio.wait_for(process.wait(), 30)

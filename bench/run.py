@@ -12,7 +12,16 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import append, audit_log, fanout, http_mutations, kpi_history, okr_tree, rebuild
+from bench import (
+    append,
+    audit_log,
+    fanout,
+    http_mutations,
+    kpi_history,
+    okr_tree,
+    rebuild,
+    saturation,
+)
 from bench.database import bench_database, machine
 from bench.stats import Result
 
@@ -52,6 +61,7 @@ async def main() -> None:
     results += await audit_log.run(quick=quick)
     results += await kpi_history.run(quick=quick)
     results += await fanout.run(quick=quick)
+    results += await saturation.run(quick=quick)
     where = "DATABASE_URL's server" if os.environ.get("DATABASE_URL") else "embedded PostgreSQL"
     header = (
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, Python "

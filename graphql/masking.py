@@ -1,8 +1,9 @@
 """Unexpected errors reach clients as "Unexpected error." with a request id, never a trace.
 
 Expected failures are not masked: typed `UserError` results, permission errors
-(UNAUTHENTICATED, FORBIDDEN) and anything GraphQL itself reports about the document
-or its variables. Everything else raised in a resolver is logged here with its
+(UNAUTHENTICATED, FORBIDDEN), a request the server cannot take in time (UNAVAILABLE,
+graphql/unavailable.py) and anything GraphQL itself reports about the document or its
+variables. Everything else raised in a resolver is logged here with its
 stack trace and the request id, and masked by `MaskUnexpectedErrors`.
 """
 
@@ -15,6 +16,8 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema import Schema
 from strawberry.types import ExecutionContext
 
+from okrledger.graphql.unavailable import coded, unavailable_in
+
 log = logging.getLogger("okrledger.graphql")
 
 MASKED_MESSAGE = "Unexpected error."
@@ -24,7 +27,10 @@ def is_unexpected(error: GraphQLError) -> bool:
     """Raised by resolver code (it has a path) and not a deliberate GraphQL error."""
     original = error.original_error
     return (
-        error.path is not None and original is not None and not isinstance(original, GraphQLError)
+        error.path is not None
+        and original is not None
+        and not isinstance(original, GraphQLError)
+        and unavailable_in(error) is None
     )
 
 
@@ -46,6 +52,10 @@ class ObservedSchema(Schema):
                     exc_info=error.original_error,
                     extra={"request_id": request_id},
                 )
+            elif unavailable_in(error) is not None:
+                log.warning(
+                    "request not taken: %s", error.message, extra={"request_id": request_id}
+                )
             else:
                 log.info("request refused: %s", error.message, extra={"request_id": request_id})
 
@@ -60,6 +70,14 @@ class MaskUnexpectedErrors(MaskErrors):
         errors = getattr(result, "errors", None)
         if errors:
             result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            unavailable = unavailable_in(error)
+            if unavailable is not None:
+                coded(error, unavailable)
+        return processed
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)

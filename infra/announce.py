@@ -16,6 +16,7 @@ import logging
 import asyncpg
 
 from okrledger.infra.db import Database
+from okrledger.services.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,14 @@ class Announcer:
             while self._pending:
                 moved, self._pending = self._pending, {}
                 try:
-                    async with self._db.pool.acquire() as connection:
+                    async with self._db.connection() as connection:
                         await connection.execute(_NOTIFY, list(moved), list(moved.values()))
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                except (
+                    OSError,
+                    asyncpg.PostgresError,
+                    asyncpg.InterfaceError,
+                    Unavailable,
+                ) as error:
                     log.debug("appends not announced (followers will poll): %s", error)
         finally:
             self._sending = None

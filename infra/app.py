@@ -23,6 +23,7 @@ from okrledger.graphql.http import REQUEST_ID_HEADER, GraphQLApp
 from okrledger.graphql.limits import Limits
 from okrledger.graphql.response_cache import ResponseCache
 from okrledger.graphql.schema import build_schema
+from okrledger.graphql.unavailable import AnswerUnavailable
 from okrledger.infra.auth import (
     BearerTokenBackend,
     build_auth,
@@ -169,7 +170,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql),
+            Route("/graphql", AnswerUnavailable(graphql)),
             WebSocketRoute("/graphql", graphql),
             *issuer_routes,
             *(dev_console_routes() if chosen.development else []),

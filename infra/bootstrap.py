@@ -130,6 +130,8 @@ async def start_runtime(
         app_url,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
+        acquire_timeout=settings.pool_timeout_seconds,
+        per_tenant=settings.pool_per_tenant or max(1, (settings.pool_max_size + 1) // 2),
     )
     chosen = live_projections() if projections is None else list(projections)
     secrets = WebhookSecrets(grace=timedelta(hours=24))

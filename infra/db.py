@@ -7,13 +7,17 @@ Row-Level Security policies show nothing until the next unit of work sets one.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext, suppress
 from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
+from weakref import WeakValueDictionary
 
 import asyncpg
+
+from okrledger.services.errors import Unavailable
 
 APP_ROLE = "okrledger_app"
 TENANT_SETTING = "okrledger.tenant_id"
@@ -56,20 +60,41 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     """Skip asyncpg's RESET ALL round trip on every release.
 
     Nothing here changes session state: the tenant is set transaction-locally,
-    advisory locks are released where taken, and LISTEN uses its own connections.
+    advisory locks are transaction-scoped, and LISTEN uses its own connections.
     asyncpg still rolls back an unfinished transaction before calling this.
     """
 
 
 class Database:
-    """A pool of connections as the application role, handing out tenant-scoped transactions."""
+    """A pool of connections as the application role, handing out tenant-scoped transactions.
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    Nothing waits for a connection for ever: past `acquire_timeout` seconds the caller gets
+    `Unavailable` (answered as a retryable UNAVAILABLE), never a hang. With `per_tenant`, one
+    tenant holds at most that many connections at once; its other callers queue on the
+    tenant's own semaphore, holding nothing, so a tenant saturating its own work leaves the
+    rest of the pool to the other tenants. Nothing here ever asks for a second connection
+    while holding one (a cap per tenant would turn that into a wait on itself).
+    """
+
+    def __init__(
+        self, pool: asyncpg.Pool, *, acquire_timeout: float = 5.0, per_tenant: int | None = None
+    ) -> None:
         self.pool = pool
         self.trace: SpanFactory | None = None
+        self.acquire_timeout = acquire_timeout
+        self.per_tenant = per_tenant
+        self._tenant_slots: WeakValueDictionary[str, asyncio.Semaphore] = WeakValueDictionary()
 
     @classmethod
-    async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 10) -> Database:
+    async def connect(
+        cls,
+        dsn: str,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        acquire_timeout: float = 5.0,
+        per_tenant: int | None = None,
+    ) -> Database:
         pool = await asyncpg.create_pool(
             dsn,
             min_size=min_size,
@@ -77,10 +102,49 @@ class Database:
             server_settings={"application_name": "okrledger"},
             reset=_keep_session,
         )
-        return cls(pool)
+        return cls(pool, acquire_timeout=acquire_timeout, per_tenant=per_tenant)
 
     async def close(self) -> None:
         await self.pool.close()
+
+    @asynccontextmanager
+    async def connection(self, tenant_id: str | None = None) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection, counted against `tenant_id`'s share when one is named.
+
+        Raises Unavailable when none comes free within `acquire_timeout` seconds.
+        """
+        slots = None if tenant_id is None else self._slots(tenant_id)
+        try:
+            async with asyncio.timeout(self.acquire_timeout):
+                if slots is not None:
+                    await slots.acquire()
+                try:
+                    proxy = await self.pool.acquire()
+                except BaseException:
+                    if slots is not None:
+                        slots.release()
+                    raise
+        except TimeoutError:
+            raise Unavailable(
+                f"no database connection came free within {self.acquire_timeout:g} s",
+                retry_after=self.acquire_timeout,
+            ) from None
+        try:
+            yield cast(asyncpg.Connection, proxy)
+        finally:
+            try:
+                await self.pool.release(proxy)
+            finally:
+                if slots is not None:
+                    slots.release()
+
+    def _slots(self, tenant_id: str) -> asyncio.Semaphore | None:
+        if self.per_tenant is None:
+            return None
+        slots = self._tenant_slots.get(tenant_id)
+        if slots is None:
+            slots = self._tenant_slots[tenant_id] = asyncio.Semaphore(self.per_tenant)
+        return slots
 
     @asynccontextmanager
     async def transaction(
@@ -89,8 +153,7 @@ class Database:
         """A transaction with the tenant set for Row-Level Security; commits on success."""
         check_tenant_id(tenant_id)
         with self.span(tenant_id, readonly=readonly):
-            async with self.pool.acquire() as proxy:
-                connection = cast(asyncpg.Connection, proxy)
+            async with self.connection(tenant_id) as connection:
                 # BEGIN and the tenant in one round trip (a simple query may hold both; the
                 # tenant id is a checked slug, safe as a literal), then COMMIT or ROLLBACK.
                 begin = "BEGIN READ ONLY" if readonly else "BEGIN"
@@ -124,10 +187,10 @@ class Database:
 
     async def tenant_ids(self) -> list[str]:
         """Every tenant with events (ids only: no tenant's data is visible here)."""
-        async with self.pool.acquire() as connection:
+        async with self.connection() as connection:
             return [row[0] for row in await connection.fetch("SELECT tenant_ids()")]
 
     async def fetchval(self, query: str, *args: Any) -> Any:
         """A tenant-less read (e.g. schema state); RLS shows no tenant rows here."""
-        async with self.pool.acquire() as connection:
+        async with self.connection() as connection:
             return await connection.fetchval(query, *args)

@@ -22,6 +22,9 @@ class EmbeddedPostgres:
     An exclusive lock on `<data_dir>/okrledger.lock`, held for the whole life
     of the process, keeps a second server from sharing (and corrupting) the
     same data directory; the kernel releases it even after kill -9.
+
+    A PostgreSQL left running by a server killed with -9 is adopted (the wheel
+    finds it through postmaster.pid) and stopped on this process's normal stop.
     """
 
     def __init__(self, data_dir: Path) -> None:
@@ -37,6 +40,7 @@ class EmbeddedPostgres:
         )  # late: importing it touches the filesystem
 
         log.info("starting embedded PostgreSQL", extra={"data_dir": str(self.data_dir)})
+        _forget_earlier_users(self.data_dir / "pgdata")
         self._server = get_server(self.data_dir / "pgdata", cleanup_mode="stop")
         return str(self._server.get_uri())
 
@@ -59,6 +63,14 @@ class EmbeddedPostgres:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _forget_earlier_users(pgdata: Path) -> None:
+    """The wheel stops PostgreSQL when the last process in `.handle_pids.json` lets go.
+    A process killed with -9 never takes itself off that list, so after a restart the
+    server thought someone else still used it and left it running on a normal stop. We
+    hold the data directory exclusively: whoever is listed is gone."""
+    (pgdata / ".handle_pids.json").unlink(missing_ok=True)
 
 
 def running_server_dsn(data_dir: Path) -> str | None:

@@ -8,6 +8,9 @@ append in parallel. Optimistic concurrency is the primary key
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,10 +26,11 @@ from eventsourcing.utils import get_topic
 
 from okrledger.infra.announce import Announcer
 from okrledger.infra.codec import mapper
-from okrledger.infra.db import Database, check_tenant_id
+from okrledger.infra.db import Database, check_tenant_id, set_tenant
 from okrledger.infra.group_commit import GroupCommit
 from okrledger.projections.recorded import RecordedEvent
-from okrledger.services.errors import AlreadyClaimed, VersionConflict
+from okrledger.services.errors import AlreadyClaimed, Unavailable, VersionConflict
+from okrledger.services.handling import retry_pause
 from okrledger.services.ports import Appended, Claim, Claimed, CommandContext, Loaded
 
 # Runs inside the append transaction, after the events are inserted (inline projections).
@@ -55,6 +59,11 @@ class PostgresEventStore:
         self._observers: list[AppendObserver] = []
         self._group_commit: GroupCommit[_Command, _Written] = GroupCommit(self._write)
         self._announcer = Announcer(database)
+        # Set on the copy `serialized` hands out: every read and append of that copy runs on
+        # this one connection, in the transaction holding the lock; what must wait for the
+        # commit (announcements, observers) waits in `_after_commit`.
+        self._pinned: asyncpg.Connection | None = None
+        self._after_commit: list[Callable[[], None]] = []
 
     def add_hook(self, hook: AppendHook) -> None:
         self._hooks.append(hook)
@@ -83,7 +92,10 @@ class PostgresEventStore:
         if any(e.originator_id != stream_id for e in events):
             raise ValueError("one append writes to one stream")
         command = _Command.of(context, events, claims, snapshot)
-        written = await self._group_commit.submit(context.tenant_id, command)
+        if self._pinned is None:
+            written = await self._group_commit.submit(context.tenant_id, command)
+        else:
+            (written,) = await self._write_on(self._pinned, [command])
         if written.refused == "commands_pkey":
             outcome = await self.outcome(context.tenant_id, context.command_id)
             assert outcome is not None, "a command seen before has an outcome"
@@ -93,35 +105,47 @@ class PostgresEventStore:
         if written.refused == "claim":
             scope, key = written.lost_claim
             raise AlreadyClaimed(scope, key)
-        for observer in self._observers:
-            observer(command.event_types)
+        if self._pinned is None:
+            self._observe(command.event_types)
+        else:
+            tenant_id, types = context.tenant_id, command.event_types
+            self._after_commit.append(lambda: self._announce(tenant_id, [written]))
+            self._after_commit.append(lambda: self._observe(types))
         return Appended(stream_id, command.stored[-1].originator_version, written.positions[-1])
+
+    def _observe(self, event_types: Sequence[str]) -> None:
+        for observer in self._observers:
+            observer(event_types)
 
     async def _write(self, commands: Sequence[_Command]) -> list[_Written]:
         """One transaction for commands of one tenant (group_commit.py)."""
         tenant_id = commands[0].context.tenant_id
-        arguments = [(n, *c.arguments) for n, c in enumerate(commands)]
         with self._db.span(tenant_id, readonly=False):
-            if not self._hooks:
-                # Nothing else to write: the pipelined statements are one implicit transaction.
-                async with self._db.pool.acquire() as single:
-                    rows = await _append_commands(cast(asyncpg.Connection, single), arguments)
-                written = _written(commands, rows)
-            else:
-                async with self._db.pool.acquire() as proxy, proxy.transaction():
-                    connection = cast(asyncpg.Connection, proxy)
-                    rows = await _append_commands(connection, arguments)
-                    written = _written(commands, rows)
-                    recorded = [
-                        event
-                        for command, outcome in zip(commands, written, strict=True)
-                        if outcome.refused is None
-                        for event in command.recorded(outcome)
-                    ]
-                    if recorded:
-                        for hook in self._hooks:
-                            await hook(connection, recorded)
+            async with self._db.connection(tenant_id) as connection:
+                if not self._hooks:
+                    # Nothing else to write: the pipelined statements are one implicit transaction.
+                    written = await self._write_on(connection, commands)
+                else:
+                    async with connection.transaction():
+                        written = await self._write_on(connection, commands)
         self._announce(tenant_id, written)
+        return written
+
+    async def _write_on(
+        self, connection: asyncpg.Connection, commands: Sequence[_Command]
+    ) -> list[_Written]:
+        """The commands' events, then the hooks over what was written, on `connection`."""
+        arguments = [(n, *c.arguments) for n, c in enumerate(commands)]
+        written = _written(commands, await _append_commands(connection, arguments))
+        recorded = [
+            event
+            for command, outcome in zip(commands, written, strict=True)
+            if outcome.refused is None
+            for event in command.recorded(outcome)
+        ]
+        if recorded:
+            for hook in self._hooks:
+                await hook(connection, recorded)
         return written
 
     def _announce(self, tenant_id: str, written: Sequence[_Written]) -> None:
@@ -130,20 +154,75 @@ class PostgresEventStore:
             self._announcer.announce(tenant_id, max(positions))
 
     @asynccontextmanager
-    async def serialized(self, tenant_id: str, topic: str) -> AsyncIterator[None]:
-        """Hold a session advisory lock on (tenant, topic) for the duration of the block."""
-        async with self._db.pool.acquire() as connection:
-            key = f"{tenant_id}:{topic}"
-            await connection.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", key)
-            try:
-                yield
-            finally:
-                await connection.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+    async def serialized(self, tenant_id: str, topic: str) -> AsyncIterator[PostgresEventStore]:
+        """A store whose reads and appends run one at a time per (tenant, topic), across
+        processes, in one transaction; Unavailable when the turn does not come in time.
+
+        Why this shape: a session advisory lock awaited on a pooled connection pinned that
+        connection while it waited, and the lock's holder needed another one to finish;
+        forty waiters took the pool and nobody finished. Here nothing waits while holding
+        a connection: callers take their process's turn first (services/keyed_locks.py, so
+        a process tries with one connection per topic at most), and when another process
+        has the lock, this rolls back, gives the connection back and tries again after a
+        pause, until `acquire_timeout` has passed. The lock is
+        transaction-scoped (`pg_try_advisory_xact_lock`, which never waits) and taken in
+        the transaction that does the work, on the one connection every load and the
+        append then use: the work never needs a second connection, and the lock ends with
+        the transaction even if the process dies.
+        """
+        check_tenant_id(tenant_id)
+        key = f"{tenant_id}:{topic}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._db.acquire_timeout
+        for attempt in itertools.count(1):
+            pinned: PostgresEventStore | None = None
+            with self._db.span(tenant_id, readonly=False):
+                async with (
+                    self._db.connection(tenant_id) as connection,
+                    connection.transaction(),
+                ):
+                    await set_tenant(connection, tenant_id)
+                    locked = await connection.fetchval(
+                        "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", key
+                    )
+                    if locked:
+                        pinned = copy.copy(self)
+                        pinned._pinned, pinned._after_commit = connection, []
+                        yield pinned
+            if pinned is not None:
+                for committed in pinned._after_commit:
+                    committed()
+                return
+            pause = retry_pause(attempt)
+            if loop.time() + pause > deadline:
+                raise Unavailable(
+                    f"{topic} changes in this tenant are busy elsewhere; try again",
+                    retry_after=1.0,
+                )
+            await asyncio.sleep(pause)
+
+    @asynccontextmanager
+    async def _connection(self, tenant_id: str) -> AsyncIterator[asyncpg.Connection]:
+        """The pinned connection of a serialized store, else one from the pool."""
+        if self._pinned is not None:
+            yield self._pinned
+        else:
+            async with self._db.connection(tenant_id) as connection:
+                yield connection
+
+    @asynccontextmanager
+    async def _reading(self, tenant_id: str) -> AsyncIterator[asyncpg.Connection]:
+        """The pinned transaction of a serialized store, else a read-only one of the tenant."""
+        if self._pinned is not None:
+            yield self._pinned
+        else:
+            async with self._db.transaction(tenant_id, readonly=True) as connection:
+                yield connection
 
     async def outcome(self, tenant_id: str, command_id: str) -> Appended | None:
         """The first outcome of a command id, if it was ever handled."""
         check_tenant_id(tenant_id)
-        async with self._db.pool.acquire() as connection:
+        async with self._connection(tenant_id) as connection:
             row = await connection.fetchrow(
                 "SELECT stream_id, version, event_position FROM command_outcome($1, $2)",
                 tenant_id,
@@ -157,7 +236,7 @@ class PostgresEventStore:
         """The aggregate as `load` gives it, in the same round trip as the idempotency check:
         a command id seen before gets its first outcome instead."""
         check_tenant_id(tenant_id)
-        async with self._db.pool.acquire() as connection:
+        async with self._connection(tenant_id) as connection:
             rows = await connection.fetch(
                 """SELECT kind, stream_id, version, event_position, topic, payload
                    FROM load_stream_for_command($1, $2, $3)""",
@@ -185,7 +264,7 @@ class PostgresEventStore:
     ) -> Aggregate | None:
         """The aggregate rebuilt from its latest usable snapshot and the events after it."""
         check_tenant_id(tenant_id)
-        async with self._db.pool.acquire() as connection:
+        async with self._connection(tenant_id) as connection:
             rows = await connection.fetch(
                 "SELECT is_snapshot, version, topic, payload FROM load_stream($1, $2, $3, $4)",
                 tenant_id,
@@ -207,7 +286,7 @@ class PostgresEventStore:
         until_version: int | None = None,
         until_time: datetime | None = None,
     ) -> list[RecordedEvent]:
-        async with self._db.transaction(tenant_id, readonly=True) as connection:
+        async with self._reading(tenant_id) as connection:
             rows = await connection.fetch(
                 f"""SELECT {_COLUMNS} FROM events
                     WHERE tenant_id = $1 AND stream_id = $2
@@ -225,7 +304,7 @@ class PostgresEventStore:
         self, tenant_id: str, *, after_position: int = 0, limit: int = 1000
     ) -> list[RecordedEvent]:
         """The tenant's events after a position, in position (= commit) order."""
-        async with self._db.transaction(tenant_id, readonly=True) as connection:
+        async with self._reading(tenant_id) as connection:
             rows = await connection.fetch(
                 f"""SELECT {_COLUMNS} FROM events
                     WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3""",
@@ -237,14 +316,14 @@ class PostgresEventStore:
 
     async def head(self, tenant_id: str) -> int:
         """The tenant's latest position (0 before its first event)."""
-        async with self._db.transaction(tenant_id, readonly=True) as connection:
+        async with self._reading(tenant_id) as connection:
             position = await connection.fetchval(
                 "SELECT position FROM tenant_heads WHERE tenant_id = $1", tenant_id
             )
         return int(position or 0)
 
     async def claimed(self, tenant_id: str, scope: str, keys: Sequence[str]) -> dict[str, Claimed]:
-        async with self._db.transaction(tenant_id, readonly=True) as connection:
+        async with self._reading(tenant_id) as connection:
             # A join, not `key = ANY($3)`: once asyncpg's prepared statement goes generic,
             # PostgreSQL plans ANY over thousands of keys (a batch of readings) as a scan.
             rows = await connection.fetch(

@@ -79,6 +79,20 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias="OKRLEDGER_PORT")
     pool_min_size: int = Field(default=2, validation_alias="OKRLEDGER_POOL_MIN")
     pool_max_size: int = Field(default=10, validation_alias="OKRLEDGER_POOL_MAX")
+    pool_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias="OKRLEDGER_POOL_TIMEOUT",
+        description="Longest wait for a database connection (or a serialized change's turn); "
+        "past it the request is answered UNAVAILABLE (HTTP 503 with Retry-After).",
+    )
+    pool_per_tenant: int = Field(
+        default=0,
+        ge=0,
+        validation_alias="OKRLEDGER_POOL_PER_TENANT",
+        description="Most pooled connections one tenant's requests hold at once, so one busy "
+        "tenant leaves connections to the others; 0 means half of OKRLEDGER_POOL_MAX.",
+    )
     log_level: str = Field(default="INFO", validation_alias="OKRLEDGER_LOG_LEVEL")
 
     oidc_issuer: str | None = Field(

@@ -32,3 +32,15 @@ class AlreadyClaimed(DomainError):
         super().__init__(f"{scope} {key!r} already exists", field=scope)
         self.scope = scope
         self.key = key
+
+
+class Unavailable(Exception):
+    """The service cannot take the request now: no database connection came free in time,
+    or a lock stayed taken. Send it again later; a command sent again with its command id
+    answers as its first run did if that one landed after all."""
+
+    code = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 
 from okrledger.domain.errors import NotFound
 from okrledger.services.errors import VersionConflict
-from okrledger.services.keyed_locks import one_writer
+from okrledger.services.keyed_locks import one_at_a_time, one_writer
 from okrledger.services.ports import Appended, Claim, CommandContext, EventStore
 
 A = TypeVar("A", bound=Aggregate)
@@ -104,6 +104,38 @@ class Handler:
         async with one_writer(context.tenant_id, stream_id):
             return await self._update(
                 context, kind, stream_id, decide, expected_version, claims, snapshot_every
+            )
+
+    async def update_serialized(
+        self,
+        topic: str,
+        context: CommandContext,
+        kind: type[A],
+        stream_id: UUID,
+        decide: Callable[[Handler, A], Awaitable[None]],
+        *,
+        expected_version: int | None = None,
+    ) -> Outcome[A]:
+        """`update`, one at a time per (tenant, `topic`) across processes.
+
+        `decide` reads other facts through the handler it is given, whose loads and append
+        all run in the one transaction holding the topic's turn (so it never needs a second
+        database connection). This process's turn on the topic and the stream's writer turn
+        are taken first (keyed_locks.py): nothing waits for a lock while that transaction
+        holds a connection, and at most one connection per topic waits for other processes.
+        """
+        async with (
+            one_at_a_time(context.tenant_id, topic),
+            one_writer(context.tenant_id, stream_id),
+            self.store.serialized(context.tenant_id, topic) as store,
+        ):
+            within = Handler(store, snapshot_every=self.snapshot_every)
+
+            async def decide_within(aggregate: A) -> None:
+                await decide(within, aggregate)
+
+            return await within._update(
+                context, kind, stream_id, decide_within, expected_version, None, None
             )
 
     async def _update(

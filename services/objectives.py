@@ -140,14 +140,18 @@ async def align_objective(
 ) -> Outcome[Objective]:
     """Align an objective under a parent (or detach it with no parent); never forms a loop."""
 
-    async def decide(objective: Objective) -> None:
-        parent_of, archived = await tree_above(handler, context.tenant_id, cmd.parent_id)
+    async def decide(within: Handler, objective: Objective) -> None:
+        parent_of, archived = await tree_above(within, context.tenant_id, cmd.parent_id)
         objective.align(cmd.parent_id, parent_of=parent_of, archived=archived)
 
-    async with handler.store.serialized(context.tenant_id, ALIGNMENT):
-        return await handler.update(
-            context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
-        )
+    return await handler.update_serialized(
+        ALIGNMENT,
+        context,
+        Objective,
+        cmd.objective_id,
+        decide,
+        expected_version=cmd.expected_version,
+    )
 
 
 async def activate_objective(

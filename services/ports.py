@@ -79,8 +79,11 @@ class EventStore(Protocol):
 
     async def outcome(self, tenant_id: str, command_id: str) -> Appended | None: ...
 
-    def serialized(self, tenant_id: str, topic: str) -> AbstractAsyncContextManager[None]:
-        """Commands on the same tenant and topic run one at a time, across processes."""
+    def serialized(self, tenant_id: str, topic: str) -> AbstractAsyncContextManager[EventStore]:
+        """A store for one command on (tenant, topic): such commands run one at a time,
+        across processes, each in one transaction that every load and append of the store
+        joins. Raises Unavailable when the turn does not come in time; take any other lock
+        (a stream's writer) before this, never inside."""
         ...
 
     async def head(self, tenant_id: str) -> int: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -69,14 +70,27 @@ def postgres_processes(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
+def stop(process: subprocess.Popen[bytes], data_dir: Path) -> None:
+    """A normal stop (SIGTERM), then whatever PostgreSQL of `data_dir` is still left."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for left in postgres_processes(data_dir):
+        with contextlib.suppress(psutil.Error):
+            left.terminate()
+    psutil.wait_procs(postgres_processes(data_dir), timeout=10)
+
+
 @pytest.fixture
 def embedded_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
     data_dir, port = tmp_path / "data", free_port()
     process = serve(data_dir, port)
     yield process, port, data_dir
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    stop(process, data_dir)
 
 
 @pytest.mark.slow
@@ -94,6 +108,31 @@ def test_serve_with_no_database_url_starts_embedded_postgres_and_stops_it_on_sig
     process.wait(timeout=30)
 
     assert postgres_processes(data_dir) == []
+
+
+@pytest.mark.slow
+def test_after_a_kill_9_the_restarted_server_stops_its_embedded_postgresql_on_a_normal_stop(
+    embedded_server: tuple[subprocess.Popen[bytes], int, Path],
+) -> None:
+    # Given a server killed with -9, which leaves its PostgreSQL running
+    process, port, data_dir = embedded_server
+    wait_ready(process, port)
+    process.kill()
+    process.wait(timeout=30)
+    assert postgres_processes(data_dir)
+
+    # When it is started again and then stopped normally
+    restarted = serve(data_dir, port)
+    try:
+        wait_ready(restarted, port)
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(timeout=30)
+        left = postgres_processes(data_dir)
+    finally:
+        stop(restarted, data_dir)
+
+    # Then its PostgreSQL is stopped too
+    assert left == []
 
 
 @pytest.mark.slow
