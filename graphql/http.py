@@ -12,23 +12,28 @@ from uuid import uuid4
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from okrledger.graphql.body_limit import BodyLimit
 from okrledger.graphql.context import Backend, Context, Unauthenticated
+from okrledger.graphql.http_request import BadRequest, decoded, request_data
 from okrledger.graphql.limits import Limits
 from okrledger.graphql.loaders import Loaders
+from okrledger.graphql.media_types import GRAPHQL_RESPONSE, JSON, negotiated
 from okrledger.graphql.response_cache import ReadRequest, ResponseCache
 from okrledger.projections.base import Rows
 from okrledger.services.identity import Principal
@@ -79,11 +84,44 @@ def request_id_of(connection: HTTPConnection) -> str:
     return given if _GIVEN_REQUEST_ID.match(given) else uuid4().hex
 
 
-def bad_request(error: HTTPException) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]},
-        status_code=error.status_code,
+def bad_request(reason: str, status: int, media_type: str | None) -> Response:
+    """A request refused before GraphQL, in the GraphQL error shape; 405 names the methods."""
+    return Response(
+        json_bytes({"errors": [{"message": reason, "extensions": {"code": "BAD_REQUEST"}}]}),
+        status_code=status,
+        media_type=_content_type(media_type or JSON),
+        headers={"allow": "GET, POST"} if status == 405 else None,
     )
+
+
+def _content_type(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8" if media_type == GRAPHQL_RESPONSE else media_type
+
+
+def json_bytes(data: object) -> bytes:
+    """JSON of an answer. An answer that quotes a lone surrogate back (which UTF-8 cannot
+    carry) has each one replaced by "?" rather than failing as a whole."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return orjson.dumps(_without_surrogates(data))
+
+
+def _without_surrogates(data: object) -> object:
+    if isinstance(data, str):
+        return data.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(data, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_without_surrogates(item) for item in data]
+    return data
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Nothing was executed: the document, its variables or the request was refused as a whole
+    (no error has a path). A field error that nulls the root is an execution result."""
+    errors: list[GraphQLError] = list(result.errors or ())
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)
 
 
 class TextFrames(ASGIWebSocketAdapter):
@@ -91,7 +129,7 @@ class TextFrames(ASGIWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
-            await self.ws.send_text(orjson.dumps(message).decode())
+            await self.ws.send_text(json_bytes(message).decode())
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
 
@@ -147,14 +185,52 @@ class GraphQLApp(GraphQL[Context, None]):
         context: Context = UNSET,
         root_value: None = UNSET,
     ) -> Response | WebSocket:
-        """Requests strawberry refuses before GraphQL (not JSON, batched, no query, a mutation
-        over GET) get the JSON error shape of every other refusal, not plain text."""
-        try:
+        """Requests refused before GraphQL (not JSON, batched, no query, a mutation over GET)
+        get the JSON error shape of every other refusal, not plain text; the answer is in the
+        media type the client's Accept prefers (406 when it accepts none we offer)."""
+        if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
+        media_type = None
+        try:
+            media_type = self._media_type(request)
+            request.state.media_type = media_type
+            response = await super().run(request, context, root_value)
         except HTTPException as error:
-            if isinstance(request, WebSocket):
-                raise
-            return bad_request(error)
+            return bad_request(error.reason, error.status_code, media_type)
+        except BadRequest as error:
+            return bad_request(error.reason, error.status, media_type)
+        if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
+            response.headers["content-type"] = _content_type(GRAPHQL_RESPONSE)
+            if getattr(request.state, "request_error", False):
+                response.status_code = 400
+        return response
+
+    def _media_type(self, request: Request) -> str | None:
+        adapter = self.request_adapter_class(request)
+        if self.should_render_graphql_ide(adapter):
+            return None  # GraphiQL's page, or 404 outside development
+        media_type = negotiated(request.headers.get("accept"))
+        if media_type is None:
+            raise BadRequest(
+                f"Not acceptable: answers are {GRAPHQL_RESPONSE} or {JSON}", status=406
+            )
+        return media_type
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        if request.method == "GET":
+            params = request.query_params
+            return request_data(
+                {
+                    "query": params.get("query"),
+                    "operationName": params.get("operationName"),
+                    "variables": _json_parameter(params.get("variables"), "variables"),
+                    "extensions": _json_parameter(params.get("extensions"), "extensions"),
+                }
+            )
+        content_type, _ = parse_content_type(request.content_type or "")
+        if content_type != JSON:
+            raise BadRequest(f"Unsupported content type: send {JSON}", status=415)
+        return request_data(decoded(await request.get_body()))
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -212,6 +288,24 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        try:
+            return await self._execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as error:
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, error.reason) from error  # a mutation over GET
+            raise
+
+    async def _execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         read = self._cacheable(request_data, context)
         if read is None or self.responses is None or self.head is None:
             return await super().execute_single(
@@ -253,7 +347,19 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         if isinstance(result, EncodedResult):
             return cast(GraphQLHTTPResponse, {"data": orjson.Fragment(result.encoded)})
-        return await super().process_result(request, result)
+        processed = await super().process_result(request, result)
+        if is_request_error(result):
+            request.state.request_error = True
+            if getattr(request.state, "media_type", None) == GRAPHQL_RESPONSE:
+                processed.pop("data", None)  # the spec's sign that nothing was executed
+        return processed
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return json_bytes(data)
+
+
+def _json_parameter(value: str | list[str] | None, name: str) -> object:
+    """A GET parameter holding JSON (`variables`, `extensions`); absent or empty is null."""
+    if isinstance(value, str):
+        return decoded(value, f"`{name}` parameter") if value else None
+    return value
