@@ -39,6 +39,8 @@ from okrledger.projections.base import Rows
 from okrledger.services.identity import Principal
 
 REQUEST_ID_HEADER = "x-request-id"
+# Where the request's id is kept in the ASGI scope's state, once chosen.
+REQUEST_ID_STATE = "okrledger_request_id"
 # "hit" or "miss" on answers the response cache could hold; absent on the others.
 CACHE_HEADER = "x-okrledger-cache"
 _GIVEN_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -79,9 +81,18 @@ def authorization_in(params: dict[str, Any] | None) -> str | None:
 
 
 def request_id_of(connection: HTTPConnection) -> str:
-    """The caller's X-Request-ID when it is a sane token, else a fresh one."""
-    given = connection.headers.get(REQUEST_ID_HEADER, "")
-    return given if _GIVEN_REQUEST_ID.match(given) else uuid4().hex
+    """The id the access log chose for this request, else the caller's X-Request-ID when it is
+    a sane token, else a fresh one."""
+    chosen = connection.scope.get("state", {}).get(REQUEST_ID_STATE)
+    return (
+        chosen
+        if isinstance(chosen, str)
+        else given_request_id(connection.headers.get(REQUEST_ID_HEADER))
+    )
+
+
+def given_request_id(given: str | None) -> str:
+    return given if given and _GIVEN_REQUEST_ID.match(given) else uuid4().hex
 
 
 def bad_request(reason: str, status: int, media_type: str | None) -> Response:

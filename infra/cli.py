@@ -19,6 +19,7 @@ from okrledger.infra.cli_common import ConfigFile, DataDir, owner_database, sett
 from okrledger.infra.cli_projections import projections_app
 from okrledger.infra.cli_tenants import tenants_app
 from okrledger.infra.demo import DemoReport, seed_demo
+from okrledger.infra.http_server import PROTOCOL
 from okrledger.infra.logging import configure_logging
 from okrledger.infra.metrics_processes import shared_metrics
 from okrledger.infra.migrations.runner import migrate as apply_migrations
@@ -69,6 +70,7 @@ def serve(
             workers=workers,
             log_config=None,
             timeout_graceful_shutdown=10,
+            http=PROTOCOL,  # request heads over 16 KB are refused with 431 as they arrive
         )
 
 
