@@ -322,7 +322,12 @@ class GraphQLApp(GraphQL[Context, None]):
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
-        key = self.responses.key(read, await self.head(read.tenant_id))
+        try:
+            key = self.responses.key(read, await self.head(read.tenant_id))
+        except TypeError:  # variables JSON cannot carry (a lone surrogate): refused when run
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
         cached = self.responses.get(key)
         if cached is not None:
             sub_response.headers[CACHE_HEADER] = "hit"
