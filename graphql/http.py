@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,11 +16,15 @@ from graphql import GraphQLError
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -135,8 +139,49 @@ def is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(errors) and all(e.path is None for e in errors)
 
 
+# The close code of a message over the request size limit: 4000-4999 are the application's,
+# and graphql-transport-ws uses 4400, 4401, 4403… after HTTP's statuses: 413 is too large.
+MESSAGE_TOO_LARGE = 4413
+
+
 class TextFrames(ASGIWebSocketAdapter):
-    """graphql-transport-ws messages go as text frames: browser clients read no binary ones."""
+    """graphql-transport-ws messages go as text frames: browser clients read no binary ones.
+
+    A message obeys the size limit of an HTTP body (OKRLEDGER_MAX_REQUEST_BYTES): a larger
+    one closes the socket with 4413, as the protocol has no operation to answer before a
+    message is read whole. Messages are decoded as HTTP bodies are (UTF-8 JSON, nested no
+    deeper than MAX_NESTING), and a `subscribe` payload as an HTTP body's operation; one
+    that is not closes the socket with the protocol's 4400 ("invalid message").
+    """
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        limit = cast(GraphQLApp, self.view).limits.max_body_bytes
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    text = await self.ws.receive_text()
+                except KeyError as error:
+                    raise NonTextMessageReceived from error
+                if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
+                    await self.close(MESSAGE_TOO_LARGE, f"Message too large: at most {limit} bytes")
+                    return
+                try:
+                    message = decoded(text, "message")
+                except BadRequest as error:
+                    if ignore_parsing_errors:
+                        continue
+                    raise NonJsonMessageReceived from error
+                if not isinstance(message, dict):  # every message of the protocol is an object
+                    raise NonJsonMessageReceived
+                if message.get("type") == "subscribe":
+                    try:  # the operation obeys what an HTTP body's does
+                        request_data(message.get("payload"), "subscribe payload")
+                    except BadRequest as error:
+                        await self.close(4400, error.reason[:120])
+                        return
+                yield message
+        except WebSocketDisconnect:
+            pass
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:

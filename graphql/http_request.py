@@ -65,12 +65,12 @@ def nesting_of(value: object) -> int:
     return deepest
 
 
-def request_data(data: object) -> GraphQLRequestData:
+def request_data(data: object, what: str = "request body") -> GraphQLRequestData:
     """The operation a decoded body (or GET's parameters) asks for, its members' types checked."""
     if isinstance(data, list):
         raise BadRequest("Batching is not enabled: send one operation as a JSON object")
     if not isinstance(data, Mapping):
-        raise BadRequest(f"The request body must be a JSON object, not {json_kind(data)}")
+        raise BadRequest(f"The {what} must be a JSON object, not {json_kind(data)}")
     query, operation_name = data.get("query"), data.get("operationName")
     variables, extensions = data.get("variables"), data.get("extensions")
     for name, value, kind, expected in (
