@@ -30,6 +30,10 @@ _BODY = (
 ) % MAX_HEAD_BYTES
 
 
+class HeadTooLarge(Exception):
+    """Stops the parser once a head that arrived whole is found too large."""
+
+
 class BoundedHeaders(HttpToolsProtocol):
     """httptools, refusing a request whose line and headers pass MAX_HEAD_BYTES with 431."""
 
@@ -37,29 +41,41 @@ class BoundedHeaders(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._reading_head = True
         self._head_bytes = 0
+        self._refused = False
 
     def data_received(self, data: bytes) -> None:
-        # What arrives while a head is incomplete counts; a chunk that completes the head
-        # (and may carry a body) is judged by whether the head was complete after it.
+        # A head still incomplete is judged by the bytes it took so far, so a huge header is
+        # refused after one read, not buffered whole; one that arrived complete, by its size.
+        if self._refused:
+            return
         if self._reading_head:
             self._head_bytes += len(data)
         super().data_received(data)
         if self._reading_head and self._head_bytes > MAX_HEAD_BYTES:
             self._refuse()
 
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._reading_head = True
+
     def on_headers_complete(self) -> None:
         self._reading_head = False
         self._head_bytes = 0
+        head = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if head > MAX_HEAD_BYTES:
+            self._refuse()
+            raise HeadTooLarge  # the parser stops here: no request reaches the app
         super().on_headers_complete()
 
-    def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self._reading_head = True
+    def send_400_response(self, msg: str) -> None:
+        if not self._refused:  # our 431 answered already
+            super().send_400_response(msg)
 
     def _refuse(self) -> None:
+        self._refused = True
+        self._reading_head = False
         self.logger.warning("Request headers over %d bytes refused", MAX_HEAD_BYTES)
         transport: asyncio.Transport = self.transport
         if not transport.is_closing():
             transport.write(_REFUSAL % (len(_BODY), _BODY))
             transport.close()
-        self._reading_head = False
