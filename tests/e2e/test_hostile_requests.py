@@ -524,7 +524,7 @@ async def closed_with(connection: ClientConnection) -> tuple[int | None, str]:
         while True:
             await asyncio.wait_for(connection.recv(), 15)
     except ConnectionClosed:
-        return connection.close_code, connection.close_reason
+        return connection.close_code, connection.close_reason or ""
 
 
 async def subscribe_message(connection: ClientConnection, payload: object) -> None:
