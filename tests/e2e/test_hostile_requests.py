@@ -437,6 +437,33 @@ async def test_a_bad_argument_of_the_event_log_is_validation_naming_it(
     assert only_error(response)["extensions"] == {"code": "VALIDATION", "field": field}
 
 
+BEYOND_32_BITS = {
+    "as-of position written in": ("{ cycles(asOf: {position: 99999999999}) { id } }", None,
+                                  "position"),
+    "as-of position in a variable": ("query($a: AsOfInput) { cycles(asOf: $a) { id } }",
+                                     {"a": {"position": 2**40}}, "position"),
+    "events after": ("{ events(afterPosition: 3000000000) { lastPosition } }", None,
+                     "afterPosition"),
+    "events first": ("query($f: Int!) { events(first: $f) { lastPosition } }", {"f": -(2**33)},
+                     "f"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "field"), BEYOND_32_BITS.values(), ids=BEYOND_32_BITS.keys()
+)
+async def test_a_position_or_size_beyond_32_bits_is_validation_naming_the_field(
+    client: ApiClient, tenant: str, query: str, variables: dict[str, Any] | None, field: str
+) -> None:
+    admin = client.bearer(tenant, "admin", Role.ADMIN)
+
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=admin
+    )
+
+    assert only_error(response)["extensions"] == {"code": "VALIDATION", "field": field}
+
+
 async def test_a_negative_as_of_position_is_validation_naming_as_of(
     client: ApiClient, tenant: str
 ) -> None:
