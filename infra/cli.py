@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 from datetime import timedelta
+from importlib.util import find_spec
 from types import FrameType
 from typing import Annotated
 
@@ -19,7 +20,6 @@ from okrledger.infra.cli_common import ConfigFile, DataDir, owner_database, sett
 from okrledger.infra.cli_projections import projections_app
 from okrledger.infra.cli_tenants import tenants_app
 from okrledger.infra.demo import DemoReport, seed_demo
-from okrledger.infra.http_server import PROTOCOL
 from okrledger.infra.logging import configure_logging
 from okrledger.infra.metrics_processes import shared_metrics
 from okrledger.infra.migrations.runner import migrate as apply_migrations
@@ -70,7 +70,7 @@ def serve(
             workers=workers,
             log_config=None,
             timeout_graceful_shutdown=10,
-            http=PROTOCOL,  # request heads over 16 KB are refused with 431 as they arrive
+            http=_http_protocol(),
         )
 
 
@@ -97,6 +97,12 @@ def token(
     except (DevelopmentIssuerDisabled, ValueError) as error:
         typer.echo(f"okrledger: {error}", err=True)
         raise typer.Exit(code=2) from None
+
+
+def _http_protocol() -> str:
+    """Request heads over 16 KB are refused as they arrive: by our bounded httptools protocol
+    (infra/http_server.py), or by h11's own limit where httptools is not installed."""
+    return "okrledger.infra.http_server:BoundedHeaders" if find_spec("httptools") else "h11"
 
 
 DEMO_TENANT = "demo"

@@ -16,7 +16,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 MAX_HEAD_BYTES = 16 * 1024
 
 # For uvicorn's `http` option: a class path, so worker processes import it themselves.
-PROTOCOL = "okrledger.infra.http_server:BoundedHeaders"
+PROTOCOL = f"{__name__}:BoundedHeaders"
 
 _REFUSAL = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
