@@ -7,8 +7,9 @@ be neither stored nor sent back.
 
 Lengths: the domain caps the texts it keeps (a title, a note, a reason; see docs/api.md).
 What is only transport is capped here: `commandId` (an idempotency key, stored with every
-event), the `actor` and `types` filters, and, for every other text, `MAX_TEXT` characters,
-so no text input anywhere is longer, whichever check would otherwise read it.
+event), the `actor`, `types` and `eventTypes` filters, cursors, and, for every other text,
+`MAX_TEXT` characters, so no text input anywhere is longer, whichever check would otherwise
+read it.
 
 Checked once per operation over its variables and the document's string literals, before
 any resolver runs; a hit refuses the whole operation with `extensions.code` VALIDATION and
@@ -31,7 +32,14 @@ REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Longer than any text the domain keeps (descriptions and retrospectives: 5,000).
 MAX_TEXT = 10_000
 # Texts that are transport, not domain: capped here, by input name.
-TRANSPORT_CAPS = {"commandId": 200, "actor": 200, "types": 200}
+TRANSPORT_CAPS = {
+    "commandId": 200,
+    "actor": 200,
+    "types": 200,
+    "eventTypes": 200,
+    "after": 200,  # cursors: ours are a few dozen characters
+    "before": 200,
+}
 
 
 class RefusedText(GraphQLError):
