@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from strawberry.http import GraphQLRequestData
 
@@ -47,22 +46,18 @@ def decoded(raw: bytes | str, what: str = "request body") -> object:
 
 
 def nesting_of(value: object) -> int:
-    """How many arrays and objects deep `value` goes, walked without recursion."""
+    """How many arrays and objects deep `value` goes, walked a level at a time (no recursion)."""
     deepest = 0
-    pending: list[tuple[object, int]] = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        depth += 1
-        if depth > MAX_NESTING:
-            return depth
-        deepest = max(deepest, depth)
-        pending.extend((child, depth) for child in children)
+    level = [value] if isinstance(value, dict | list) else []
+    while level:
+        deepest += 1
+        if deepest > MAX_NESTING:
+            break
+        below: list[dict[str, object] | list[object]] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below.extend(child for child in children if isinstance(child, dict | list))
+        level = below
     return deepest
 
 
