@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import (
     NonJsonMessageReceived,
@@ -27,9 +27,10 @@ from strawberry.http.exceptions import (
 )
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from okrledger.graphql.body_limit import BodyLimit
@@ -48,6 +49,12 @@ REQUEST_ID_STATE = "okrledger_request_id"
 # "hit" or "miss" on answers the response cache could hold; absent on the others.
 CACHE_HEADER = "x-okrledger-cache"
 _GIVEN_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+# What each method may run over HTTP; subscriptions go over the WebSocket.
+HTTP_OPERATIONS = {
+    "GET": frozenset({OperationType.QUERY}),
+    "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
+}
 
 # Verifies an Authorization value ("Bearer <token>"); None when the token is not valid.
 Authenticate = Callable[[str], Awaitable[Principal | None]]
@@ -344,48 +351,51 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        try:
-            return await self._execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
-        except HTTPException as error:
-            if isinstance(error.__cause__, InvalidOperationTypeError):
-                raise HTTPException(405, error.reason) from error  # a mutation over GET
-            raise
-
-    async def _execute_single(
-        self,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
-        context: Context,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
         read = self._cacheable(request_data, context)
         if read is None or self.responses is None or self.head is None:
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
+            return await self._execute(request_adapter.method, context, request_data)
         try:
             key = self.responses.key(read, await self.head(read.tenant_id))
         except TypeError:  # variables JSON cannot carry (a lone surrogate): refused when run
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
+            return await self._execute(request_adapter.method, context, request_data)
         cached = self.responses.get(key)
         if cached is not None:
             sub_response.headers[CACHE_HEADER] = "hit"
             return EncodedResult(data=None, errors=None, encoded=cached)
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        result = await self._execute(request_adapter.method, context, request_data)
         if type(result) is not ExecutionResult or result.errors or result.extensions:
             return result
         sub_response.headers[CACHE_HEADER] = "miss"
         encoded = orjson.dumps(result.data)
         self.responses.put(key, encoded)
         return EncodedResult(data=None, errors=None, encoded=encoded)
+
+    async def _execute(
+        self, method: str, context: Context, request_data: GraphQLRequestData
+    ) -> ExecutionResult:
+        """Queries over GET, queries and mutations over POST. A mutation over GET is 405
+        (GraphQL over HTTP); a subscription is 400: it is served over the WebSocket."""
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=HTTP_OPERATIONS.get(method, frozenset()),
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise BadRequest(error.as_http_error_reason()) from None
+        except InvalidOperationTypeError as error:
+            reason = error.as_http_error_reason(method)
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise BadRequest(
+                    "Subscriptions are served over the WebSocket at this path "
+                    "(graphql-transport-ws), not over HTTP"
+                ) from None
+            raise BadRequest(reason, status=405) from None
+        except MissingQueryError:
+            raise BadRequest("No GraphQL query found in the request") from None
 
     def _cacheable(self, request_data: GraphQLRequestData, context: Context) -> ReadRequest | None:
         principal = context.principal

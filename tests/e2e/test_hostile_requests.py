@@ -172,6 +172,22 @@ async def test_a_mutation_over_get_is_405_with_the_allowed_methods(
     assert response.headers["allow"] == "GET, POST"
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_subscription_over_http_is_a_400_pointing_to_the_websocket(
+    editor: Api, method: str
+) -> None:
+    query = "subscription { goalEvents { id } }"
+
+    if method == "GET":
+        response = await editor.client.get(
+            "/graphql", params={"query": query}, headers=editor.headers
+        )
+    else:
+        response = await post_raw(editor, json.dumps({"query": query}).encode())
+
+    assert "WebSocket" in refused_as_bad_request(response)
+
+
 async def test_a_method_other_than_get_and_post_is_405(editor: Api) -> None:
     response = await editor.client.put(
         "/graphql", json={"query": "{ serverVersion }"}, headers=editor.headers
