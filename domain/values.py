@@ -51,3 +51,16 @@ def non_blank(text: str, *, field: str, max_length: int = 500) -> str:
     if len(cleaned) > max_length:
         raise InvalidValue(f"{field} must be at most {max_length} characters", field=field)
     return cleaned
+
+
+# Why a change was made, as recorded with its events: room for a paragraph, not a document.
+MAX_REASON_LENGTH = 2000
+
+
+def check_reason(reason: str | None) -> None:
+    """A command's reason, when given, is at most MAX_REASON_LENGTH characters."""
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise InvalidValue(
+            f"reason must be at most {MAX_REASON_LENGTH} characters (got {len(reason)})",
+            field="reason",
+        )

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from okrledger.graphql.http import REQUEST_ID_HEADER
+from okrledger.graphql.http import REQUEST_ID_HEADER, REQUEST_ID_STATE, given_request_id
 from okrledger.graphql.observe import Operation
 
 log = logging.getLogger("okrledger.access")
@@ -41,14 +41,22 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         operation = Operation()
-        answered: dict[str, object] = {"status": 500, "request_id": None}
+        # Chosen here, so answers made before GraphQL runs (401, 413, 400) carry it too.
+        given = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = given_request_id(given)
+        scope.setdefault("state", {})[REQUEST_ID_STATE] = request_id
+        answered: dict[str, object] = {"status": 500, "request_id": request_id}
 
         async def send_noting_status(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answered["status"] = message["status"]
-                for name, value in message.get("headers", []):
-                    if name.decode("latin-1").lower() == REQUEST_ID_HEADER:
-                        answered["request_id"] = value.decode("latin-1")
+                headers = list(message.get("headers", []))
+                named = [value for name, value in headers if name.lower() == b"x-request-id"]
+                if named:
+                    answered["request_id"] = named[0].decode("latin-1")
+                else:
+                    headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                    message = {**message, "headers": headers}
             await send(message)
 
         token = _current.set(operation)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 from datetime import timedelta
+from importlib.util import find_spec
 from types import FrameType
 from typing import Annotated
 
@@ -69,6 +70,7 @@ def serve(
             workers=workers,
             log_config=None,
             timeout_graceful_shutdown=10,
+            http=_http_protocol(),
         )
 
 
@@ -95,6 +97,12 @@ def token(
     except (DevelopmentIssuerDisabled, ValueError) as error:
         typer.echo(f"okrledger: {error}", err=True)
         raise typer.Exit(code=2) from None
+
+
+def _http_protocol() -> str:
+    """Request heads over 16 KB are refused as they arrive: by our bounded httptools protocol
+    (infra/http_server.py), or by h11's own limit where httptools is not installed."""
+    return "okrledger.infra.http_server:BoundedHeaders" if find_spec("httptools") else "h11"
 
 
 DEMO_TENANT = "demo"

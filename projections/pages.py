@@ -50,16 +50,29 @@ def encode_cursor(kind: str, key: int) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode()
 
 
-def decode_cursor(kind: str, cursor: str | None) -> int | None:
+# Keys are positions and row numbers: PostgreSQL bigints. A cursor is far shorter than this.
+MAX_KEY = 2**63 - 1
+MAX_CURSOR_LENGTH = 200
+
+
+def decode_cursor(kind: str, cursor: str | None, *, field: str = "after") -> int | None:
     if cursor is None:
         return None
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor(
+            f"Not a cursor of this list: cursors are at most {MAX_CURSOR_LENGTH} characters",
+            field=field,
+        )
     try:
         found, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
         if found != kind:
             raise ValueError(found)
-        return int(key)
+        number = int(key)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor(f"Not a cursor of this list: {cursor!r}", field="after") from None
+        raise InvalidCursor(f"Not a cursor of this list: {cursor!r}", field=field) from None
+    if not 0 <= number <= MAX_KEY:
+        raise InvalidCursor(f"Not a cursor of this list: {cursor!r} is out of range", field=field)
+    return number
 
 
 def check_page_size(first: int) -> int:

@@ -21,6 +21,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from okrledger.domain.errors import NotFound
+from okrledger.domain.values import check_reason
 from okrledger.services.errors import VersionConflict
 from okrledger.services.keyed_locks import one_at_a_time, one_writer
 from okrledger.services.ports import Appended, Claim, CommandContext, EventStore
@@ -76,6 +77,7 @@ class Handler:
         claims: Sequence[Claim] = (),
     ) -> Outcome[A]:
         """Append a new aggregate's creation events (and claim its unique keys)."""
+        check_reason(context.reason)
         seen = await self.store.outcome(context.tenant_id, context.command_id)
         if seen is not None:
             return await self._replayed(context, kind, seen)
@@ -101,6 +103,7 @@ class Handler:
         stream take turns (services/keyed_locks.py), so they do not conflict with each
         other; across processes the conflict and its retry still decide.
         """
+        check_reason(context.reason)
         async with one_writer(context.tenant_id, stream_id):
             return await self._update(
                 context, kind, stream_id, decide, expected_version, claims, snapshot_every

@@ -16,8 +16,10 @@ MAX_PAGE = 1000
 
 
 class BadEventArguments(StrawberryGraphQLError):
+    """A read of the log asked wrongly: VALIDATION naming the argument, like every read."""
+
     def __init__(self, message: str, argument: str) -> None:
-        super().__init__(message, extensions={"code": "BAD_USER_INPUT", "argument": argument})
+        super().__init__(message, extensions={"code": "VALIDATION", "field": argument})
 
 
 @strawberry.type(description="A page of the tenant's log.")

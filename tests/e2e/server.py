@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from okrledger.infra.app import create_app
 from okrledger.infra.auth import development_issuer
 from okrledger.infra.dev_issuer import DevelopmentIssuer
+from okrledger.infra.http_server import PROTOCOL
 from okrledger.infra.settings import Settings
 from okrledger.services.identity import Role
 
@@ -39,6 +40,7 @@ async def serving(settings: Settings, app: Starlette | None = None) -> AsyncIter
         log_config=None,
         lifespan="on",
         ws="websockets-sansio",
+        http=PROTOCOL,  # as `okrledger serve` runs it
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -86,7 +86,7 @@ async def test_an_unknown_event_type_is_refused(client: ApiClient, tenant: str) 
         EVENTS, {"after": 0, "types": ["kpi.nonsense.v9"], "first": 10}
     )
 
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "types"}
     assert "kpi.nonsense.v9" in body["errors"][0]["message"]
 
 
@@ -95,7 +95,7 @@ async def test_a_page_larger_than_a_thousand_is_refused(client: ApiClient, tenan
         EVENTS, {"after": 0, "types": None, "first": 1001}
     )
 
-    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
+    assert body["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "first"}
 
 
 async def test_events_show_only_the_callers_tenant(

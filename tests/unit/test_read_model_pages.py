@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 import pytest
@@ -54,3 +55,20 @@ def test_page_sizes_outside_the_limit_are_refused(first: int) -> None:
 def test_as_of_takes_exactly_one_valid_moment(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidValue):
         AsOf(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "key", [str(2**63), "9" * 30, "-1"], ids=["2**63", "30 digits", "negative"]
+)
+def test_a_cursor_whose_number_is_not_a_bigint_position_is_refused_naming_after(key: str) -> None:
+    cursor = base64.urlsafe_b64encode(f"change:{key}".encode()).decode()
+
+    with pytest.raises(InvalidCursor) as refused:
+        decode_cursor("change", cursor)
+
+    assert refused.value.field == "after"
+
+
+def test_a_cursor_longer_than_any_issued_is_refused_without_decoding_it() -> None:
+    with pytest.raises(InvalidCursor, match="at most 200 characters"):
+        decode_cursor("change", "A" * 10_000)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from okrledger.domain.errors import InvalidValue
-from okrledger.domain.values import finite_decimal
+from okrledger.domain.values import MAX_REASON_LENGTH, check_reason, finite_decimal
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,15 @@ def test_values_within_eighteen_digits_either_side_of_the_point_are_kept_as_give
 
 def test_negative_zero_becomes_zero() -> None:
     assert str(finite_decimal("-0.0", field="value")) == "0"
+
+
+def test_a_reason_of_up_to_two_thousand_characters_is_accepted() -> None:
+    check_reason(None)
+    check_reason("r" * MAX_REASON_LENGTH)
+
+
+def test_a_longer_reason_is_refused_naming_the_field_and_the_cap() -> None:
+    with pytest.raises(InvalidValue, match="at most 2000 characters") as refused:
+        check_reason("r" * (MAX_REASON_LENGTH + 1))
+
+    assert refused.value.field == "reason"
