@@ -32,3 +32,18 @@ class AlreadyClaimed(DomainError):
         super().__init__(f"{scope} {key!r} already exists", field=scope)
         self.scope = scope
         self.key = key
+
+
+class IdempotencyKeyReused(DomainError):
+    """A command id already answered another command (another change, target or input)."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self, command_id: str) -> None:
+        super().__init__(
+            f"command id {command_id!r} was already used for another command; "
+            "a retry must repeat the same change with the same input (use a new id for "
+            "a new change)",
+            field="commandId",
+        )
+        self.command_id = command_id
