@@ -526,8 +526,6 @@ class ReadingIdReused(KPIError, InvalidValue):
 class ReadingIdTaken(ReadingIdReused):
     """The reading id was used for another KPI."""
 
-    code = "ALREADY_EXISTS"
-
 
 class KPIIsRetired(KPIError):
     """A retired KPI takes no new readings and no changes; its history can still be corrected."""
