@@ -5,10 +5,10 @@ nothing, when the command is the same (its context's fingerprint); the id used
 for another command is refused (IdempotencyKeyReused) and changes nothing. An
 update checks in the same round trip as its stream's load; a creation, which
 loads nothing, asks first (and the append catches a concurrent retry either way,
-comparing fingerprints in the same statement). Concurrency: without an expected version a conflict is
-retried on a fresh load, after a short random pause that grows with each attempt
-(so writers colliding on one aggregate spread out instead of colliding again in
-lockstep); with one, the conflict is the caller's answer.
+comparing fingerprints in the same statement). Concurrency: without an expected
+version a conflict is retried on a fresh load, after a short random pause that grows
+with each attempt (so writers colliding on one aggregate spread out instead of
+colliding again in lockstep); with one, the conflict is the caller's answer.
 """
 
 from __future__ import annotations

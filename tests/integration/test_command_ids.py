@@ -98,9 +98,7 @@ async def test_an_id_used_to_revise_one_objective_is_refused_for_revising_anothe
     assert await title_of(handler, tenant, second) == "B"
 
 
-async def test_an_id_used_again_with_other_input_is_refused(
-    handler: Handler, tenant: str
-) -> None:
+async def test_an_id_used_again_with_other_input_is_refused(handler: Handler, tenant: str) -> None:
     objective_id = await an_objective(handler, tenant, await a_cycle(handler, tenant), "A")
     one = objectives.ReviseObjective(objective_id, title="First")
     await objectives.revise_objective(one, bound(tenant, "x", one), handler)
@@ -123,7 +121,9 @@ async def test_one_id_sent_at_once_with_different_inputs_applies_exactly_one(
         return_exceptions=True,
     )
 
-    applied = [(c, a) for c, a in zip(commands, answers, strict=True) if not isinstance(a, Exception)]
+    applied = [
+        (c, a) for c, a in zip(commands, answers, strict=True) if not isinstance(a, Exception)
+    ]
     assert len(applied) == 1
     assert all(isinstance(a, IdempotencyKeyReused) for a in answers if isinstance(a, Exception))
     ((winner, _),) = applied

@@ -33,9 +33,7 @@ def ctx(tenant: str) -> CommandContext:
 
 
 async def a_kpi(handler: Handler, tenant: str, key: str = "conversion-rate") -> uuid.UUID:
-    cmd = kpis.DefineKPI(
-        "Conversion", key, "%", Direction.HIGHER_IS_BETTER, "sales", Cadence.DAILY
-    )
+    cmd = kpis.DefineKPI("Conversion", key, "%", Direction.HIGHER_IS_BETTER, "sales", Cadence.DAILY)
     return (await kpis.define_kpi(cmd, ctx(tenant), handler)).aggregate.id
 
 
@@ -107,7 +105,8 @@ async def test_a_batch_sent_again_records_nothing_and_one_changed_reading_refuse
     again = await kpis.record_kpi_readings(
         kpis.RecordKPIReadings(kpi_id, batch), ctx(tenant), handler
     )
-    changed = [*batch[:2], ReadingInput(Decimal(7), batch[2].observed_at, "crm", batch[2].reading_id)]
+    last = batch[2]
+    changed = [*batch[:2], ReadingInput(Decimal(7), last.observed_at, "crm", last.reading_id)]
     with pytest.raises(KPIReadingsRefused) as refused:
         await kpis.record_kpi_readings(
             kpis.RecordKPIReadings(kpi_id, [*changed, ReadingInput(Decimal(1), AT)]),
@@ -138,9 +137,7 @@ async def test_two_readings_with_one_id_at_once_record_one_and_refuse_the_other(
     assert [e.event_type for e in history].count("KPIReadingRecorded") == 1
 
 
-async def test_another_kpis_reading_id_is_refused_as_reused(
-    handler: Handler, tenant: str
-) -> None:
+async def test_another_kpis_reading_id_is_refused_as_reused(handler: Handler, tenant: str) -> None:
     first, second = await a_kpi(handler, tenant, "one"), await a_kpi(handler, tenant, "two")
     reading_id = uuid.uuid4()
     await record(handler, tenant, first, reading_id)

@@ -302,9 +302,7 @@ def test_two_different_readings_with_one_id_in_a_batch_are_refused() -> None:
     with pytest.raises(KPIReadingsRefused) as refused:
         kpi.record_readings([reading(2, 2, twice), reading(3, 1, twice)], now=NOW)
 
-    assert [(r.index, r.error.code) for r in refused.value.refusals] == [
-        (1, "READING_ID_REUSED")
-    ]
+    assert [(r.index, r.error.code) for r in refused.value.refusals] == [(1, "READING_ID_REUSED")]
     assert names(kpi) == []
 
 
