@@ -11,7 +11,7 @@ what did reading X say) the caller looks up and passes in.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -51,6 +51,15 @@ class Reading(NamedTuple):
     observed_at: datetime
     source: str | None = None
     run_id: str | None = None
+
+    def same_reading(self, other: Reading) -> bool:
+        """The same observation: value (by value), instant and source; which run sent it
+        is not part of it (a later run may send the same reading again)."""
+        return (
+            Decimal(self.value) == Decimal(other.value)
+            and self.observed_at == other.observed_at
+            and self.source == other.source
+        )
 
 
 @dataclass(frozen=True)
@@ -256,14 +265,19 @@ class KPI(Aggregate):
         *,
         now: datetime,
         recorded: Collection[UUID] = frozenset(),
+        held: Mapping[UUID, Reading] | None = None,
         taken: Collection[UUID] = frozenset(),
         client: str | None = None,
     ) -> list[Reading]:
         """Record a batch whole or not at all; returns the readings newly recorded.
 
-        `recorded` are reading ids this KPI already holds (a retry: skipped),
-        `taken` those another KPI holds (refused). Every invalid reading is
-        reported in one KPIReadingsRefused. `client` is the calling application.
+        A reading id names one reading. `held` are readings this KPI already holds:
+        one sent again is skipped when it is the same reading and refused
+        (ReadingIdReused) when it is not; so is a second, different reading with an
+        id the batch already used. `recorded` are ids this KPI holds whose readings
+        are not known (skipped, unjudged), `taken` those another KPI holds (refused).
+        Every refused reading is reported in one KPIReadingsRefused. `client` is the
+        calling application.
         """
         self._check_not_retired()
         if not readings:
@@ -276,14 +290,17 @@ class KPI(Aggregate):
         accepted: list[Reading] = []
         refusals: list[ReadingRefusal] = []
         seen = set(recorded)
+        known: dict[UUID, Reading] = dict(held or {})
         for index, reading in enumerate(readings):
             try:
                 checked = _checked_reading(reading, now=now, taken=taken)
+                if (earlier := known.get(checked.reading_id)) is not None:
+                    _check_same_reading(earlier, checked)
             except DomainError as error:
                 refusals.append(ReadingRefusal(index, reading.reading_id, error))
                 continue
-            if checked.reading_id not in seen:
-                seen.add(checked.reading_id)
+            if checked.reading_id not in seen and checked.reading_id not in known:
+                known[checked.reading_id] = checked
                 accepted.append(checked)
         if refusals:
             raise KPIReadingsRefused(refusals)
@@ -471,6 +488,16 @@ def _checked_reading(reading: Reading, *, now: datetime, taken: Collection[UUID]
     return Reading(reading.reading_id, value, observed, source, run_id)
 
 
+def _check_same_reading(earlier: Reading, reading: Reading) -> None:
+    if not earlier.same_reading(reading):
+        raise ReadingIdReused(
+            f"Reading id {reading.reading_id} already names another reading (value "
+            f"{earlier.value} observed at {earlier.observed_at.isoformat()}"
+            f"{f' from {earlier.source}' if earlier.source else ''}); nothing was recorded",
+            field="reading_id",
+        )
+
+
 def _text(text: str, *, field: str, max_length: int) -> str:
     cleaned = text.strip()
     if len(cleaned) > max_length:
@@ -490,10 +517,14 @@ class ReadingInFuture(KPIError, InvalidValue):
     """A reading observed more than 5 minutes from now."""
 
 
-class ReadingIdTaken(KPIError, InvalidValue):
-    """The reading id was used for another KPI."""
+class ReadingIdReused(KPIError, InvalidValue):
+    """The reading id already names another reading (other value, time, source or KPI)."""
 
-    code = "ALREADY_EXISTS"
+    code = "READING_ID_REUSED"
+
+
+class ReadingIdTaken(ReadingIdReused):
+    """The reading id was used for another KPI."""
 
 
 class KPIIsRetired(KPIError):

@@ -19,7 +19,10 @@ _FIELD_ALIASES = {"cycle name": "name"}
 class UserError:
     code: str = strawberry.field(
         description="VALIDATION, NOT_FOUND, VERSION_CONFLICT, INVALID_STATE, ALREADY_EXISTS "
-        "or REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason)."
+        "or REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason), "
+        "IDEMPOTENCY_KEY_REUSED (an IdempotencyKeyReusedError: the commandId was used for "
+        "another command) or READING_ID_REUSED (an AlreadyExistsError: the readingId holds "
+        "another reading)."
     )
     message: str = strawberry.field(description="What went wrong, for a person to read.")
     field: str | None = strawberry.field(
@@ -56,8 +59,21 @@ class AlreadyExistsError(UserError):
     pass
 
 
+@strawberry.type(
+    description="The commandId was already used for another command (another mutation, target "
+    "or input); nothing was changed. A retry repeats the same input; a new change needs a new id."
+)
+class IdempotencyKeyReusedError(UserError):
+    pass
+
+
 Problem = (
-    ValidationError | NotFoundError | VersionConflictError | InvalidStateError | AlreadyExistsError
+    ValidationError
+    | NotFoundError
+    | VersionConflictError
+    | InvalidStateError
+    | AlreadyExistsError
+    | IdempotencyKeyReusedError
 )
 
 ERROR_TYPES: tuple[type[UserError], ...] = (
@@ -66,6 +82,7 @@ ERROR_TYPES: tuple[type[UserError], ...] = (
     VersionConflictError,
     InvalidStateError,
     AlreadyExistsError,
+    IdempotencyKeyReusedError,
 )
 
 
@@ -93,8 +110,10 @@ def user_error(error: DomainError, *, target: str | None = None) -> Problem:
             return NotFoundError(code=error.code, message=error.message, field=field)
         case "INVALID_STATE":
             return InvalidStateError(code=error.code, message=error.message, field=field)
-        case "ALREADY_EXISTS":
+        case "ALREADY_EXISTS" | "READING_ID_REUSED":
             return AlreadyExistsError(code=error.code, message=error.message, field=field)
+        case "IDEMPOTENCY_KEY_REUSED":
+            return IdempotencyKeyReusedError(code=error.code, message=error.message, field=field)
         case "VERSION_CONFLICT":
             return VersionConflictError(code=error.code, message=error.message, field=field)
         case "REASON_REQUIRED":

@@ -29,7 +29,12 @@ from okrledger.infra.codec import mapper
 from okrledger.infra.db import Database, check_tenant_id, set_tenant
 from okrledger.infra.group_commit import GroupCommit
 from okrledger.projections.recorded import RecordedEvent
-from okrledger.services.errors import AlreadyClaimed, Unavailable, VersionConflict
+from okrledger.services.errors import (
+    AlreadyClaimed,
+    IdempotencyKeyReused,
+    Unavailable,
+    VersionConflict,
+)
 from okrledger.services.handling import retry_pause
 from okrledger.services.ports import Appended, Claim, Claimed, CommandContext, Loaded
 
@@ -48,7 +53,7 @@ _APPEND_COMMAND = """
 SELECT item, event_position, event_recorded_at, refused, refused_scope, refused_key
 FROM append_command($1, $2, $3, $4, $5, $6, $7, $8, $9::int[], $10::uuid[], $11::text[],
                     $12::text[], $13::text[], $14::timestamptz[], $15::text[], $16::text[],
-                    $17::text[], $18, $19, $20)
+                    $17::text[], $18, $19, $20, $21)
 """
 
 
@@ -83,7 +88,8 @@ class PostgresEventStore:
 
         Raises VersionConflict when another writer got there first and
         AlreadyClaimed when a unique key is taken. A command id seen before
-        returns that command's first outcome and appends nothing.
+        returns that command's first outcome and appends nothing, unless it was
+        seen with another fingerprint: then IdempotencyKeyReused.
         """
         check_tenant_id(context.tenant_id)
         if not events:
@@ -100,6 +106,8 @@ class PostgresEventStore:
             outcome = await self.outcome(context.tenant_id, context.command_id)
             assert outcome is not None, "a command seen before has an outcome"
             return outcome
+        if written.refused == "command_reused":
+            raise IdempotencyKeyReused(context.command_id)
         if written.refused == "events_pkey":
             raise VersionConflict(stream_id, command.stored[0].originator_version - 1)
         if written.refused == "claim":
@@ -224,13 +232,14 @@ class PostgresEventStore:
         check_tenant_id(tenant_id)
         async with self._connection(tenant_id) as connection:
             row = await connection.fetchrow(
-                "SELECT stream_id, version, event_position FROM command_outcome($1, $2)",
+                """SELECT stream_id, version, event_position, fingerprint
+                   FROM command_outcome($1, $2)""",
                 tenant_id,
                 command_id,
             )
         if row is None:
             return None
-        return Appended(row["stream_id"], row["version"], row["event_position"], duplicate=True)
+        return _seen(row)
 
     async def load_for_command(self, tenant_id: str, stream_id: UUID, command_id: str) -> Loaded:
         """The aggregate as `load` gives it, in the same round trip as the idempotency check:
@@ -238,16 +247,14 @@ class PostgresEventStore:
         check_tenant_id(tenant_id)
         async with self._connection(tenant_id) as connection:
             rows = await connection.fetch(
-                """SELECT kind, stream_id, version, event_position, topic, payload
+                """SELECT kind, stream_id, version, event_position, topic, payload, fingerprint
                    FROM load_stream_for_command($1, $2, $3)""",
                 tenant_id,
                 stream_id,
                 command_id,
             )
         if rows and rows[0]["kind"] == "outcome":
-            row = rows[0]
-            seen = Appended(row["stream_id"], row["version"], row["event_position"], duplicate=True)
-            return Loaded(None, seen)
+            return Loaded(None, _seen(rows[0]))
         aggregate: Any = None
         for row in rows:
             domain_object = _to_domain(stream_id, row)
@@ -397,6 +404,7 @@ class _Command:
             None if snapshot is None else snapshot.originator_version,
             None if snapshot is None else get_topic(type(snapshot)),
             None if snapshot_stored is None else snapshot_stored.state.decode(),
+            context.fingerprint,
         )
         return cls(
             context, events, stored, event_ids, event_types, payloads, stream_type, arguments
@@ -466,6 +474,17 @@ def _written(commands: Sequence[_Command], rows: Sequence[asyncpg.Record]) -> li
                 )
             )
     return written
+
+
+def _seen(row: asyncpg.Record) -> Appended:
+    """A command id's first outcome, with the fingerprint it was first used with."""
+    return Appended(
+        row["stream_id"],
+        row["version"],
+        row["event_position"],
+        duplicate=True,
+        fingerprint=row["fingerprint"],
+    )
 
 
 def _stream_type(event: CanMutateAggregate[UUID]) -> str:

@@ -44,3 +44,18 @@ class Unavailable(Exception):
     def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class IdempotencyKeyReused(DomainError):
+    """A command id already answered another command (another change, target or input)."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self, command_id: str) -> None:
+        super().__init__(
+            f"command id {command_id!r} was already used for another command; "
+            "a retry must repeat the same change with the same input (use a new id for "
+            "a new change)",
+            field="commandId",
+        )
+        self.command_id = command_id

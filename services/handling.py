@@ -1,12 +1,14 @@
 """Running one command against one aggregate: load, decide, append.
 
 Idempotency: a command id seen before returns its first outcome and changes
-nothing. An update checks in the same round trip as its stream's load; a
-creation, which loads nothing, asks first (and the append catches a concurrent
-retry either way). Concurrency: without an expected version a conflict is
-retried on a fresh load, after a short random pause that grows with each attempt
-(so writers colliding on one aggregate spread out instead of colliding again in
-lockstep); with one, the conflict is the caller's answer.
+nothing, when the command is the same (its context's fingerprint); the id used
+for another command is refused (IdempotencyKeyReused) and changes nothing. An
+update checks in the same round trip as its stream's load; a creation, which
+loads nothing, asks first (and the append catches a concurrent retry either way,
+comparing fingerprints in the same statement). Concurrency: without an expected
+version a conflict is retried on a fresh load, after a short random pause that grows
+with each attempt (so writers colliding on one aggregate spread out instead of
+colliding again in lockstep); with one, the conflict is the caller's answer.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from eventsourcing.domain import Aggregate
 
 from okrledger.domain.errors import NotFound
 from okrledger.domain.values import check_reason
-from okrledger.services.errors import VersionConflict
+from okrledger.services.errors import IdempotencyKeyReused, VersionConflict
 from okrledger.services.keyed_locks import one_at_a_time, one_writer
 from okrledger.services.ports import Appended, Claim, CommandContext, EventStore
 
@@ -197,15 +199,22 @@ class Handler:
     async def _replayed(
         self, context: CommandContext, kind: type[A], appended: Appended
     ) -> Outcome[A]:
+        if _another_command(context, appended):
+            raise IdempotencyKeyReused(context.command_id)
         aggregate = await self.store.load(
             context.tenant_id, appended.stream_id, until_version=appended.version
         )
-        if not isinstance(aggregate, kind):
-            raise NotFound(
-                f"command {context.command_id} was already used for another kind of change",
-                field="commandId",
-            )
+        if not isinstance(aggregate, kind):  # known without fingerprints: another change
+            raise IdempotencyKeyReused(context.command_id)
         return Outcome(aggregate, appended.version, appended.position, duplicate=True)
+
+
+def _another_command(context: CommandContext, seen: Appended) -> bool:
+    """Whether the id's first command was another one; unknown (either has no fingerprint)
+    counts as the same, as before fingerprints were kept."""
+    if context.fingerprint is None or seen.fingerprint is None:
+        return False
+    return context.fingerprint != seen.fingerprint
 
 
 def _of_kind(kind: type[A], aggregate: Aggregate | None) -> A | None:

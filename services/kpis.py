@@ -9,8 +9,8 @@ written in the same transaction as the readings.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -207,7 +207,8 @@ async def record_kpi_reading(
     follow: FollowReadings | None = None,
     now: datetime | None = None,
 ) -> RecordedReadings:
-    """Record one reading; a reading id recorded before is a no-op."""
+    """Record one reading; the same reading sent again with its id is a no-op, another
+    reading with an id already used is refused (ReadingIdReused)."""
     batch = RecordKPIReadings(
         cmd.kpi_id,
         [ReadingInput(cmd.value, cmd.observed_at, cmd.source, cmd.reading_id, cmd.run_id)],
@@ -229,8 +230,9 @@ async def record_kpi_readings(
 ) -> RecordedReadings:
     """Record up to 5,000 readings at once: all of them or, with per-item errors, none.
 
-    Reading ids recorded before are skipped (integrators retry). Key results
-    linked to the KPI follow the new readings through `follow`.
+    Readings recorded before are skipped (integrators retry); a reading id that
+    already names another reading (value, time, source or KPI) refuses that reading.
+    Key results linked to the KPI follow the new readings through `follow`.
     """
     readings = _new_readings(cmd.readings)
     accepted: list[Reading] = []
@@ -242,17 +244,16 @@ async def record_kpi_readings(
     lookup = len(readings) == 1 and cmd.readings[0].reading_id is not None
 
     async def decide(kpi: KPI) -> None:
-        recorded: set[UUID] = set()
-        taken: set[UUID] = set()
+        held = _Held()
         if lookup:
             claimed = await handler.store.claimed(context.tenant_id, READING_ID, _keys(readings))
-            recorded = {UUID(key) for key, claim in claimed.items() if claim.stream_id == kpi.id}
-            taken = {UUID(key) for key, claim in claimed.items() if claim.stream_id != kpi.id}
+            held = _Held.of(claimed, kpi.id)
         accepted[:] = kpi.record_readings(
             readings,
             now=now or datetime.now(UTC),
-            recorded=recorded,
-            taken=taken,
+            recorded=held.unknown,
+            held=held.readings,
+            taken=held.taken,
             client=context.client,
         )
         rows[:] = [row for e in kpi.pending_events if isinstance(e, _BATCH) for row in e.readings]
@@ -263,7 +264,11 @@ async def record_kpi_readings(
                 Claim(
                     READING_ID,
                     row["reading_id"],  # type: ignore[arg-type]
-                    {"value": row["value"], "observed_at": row["observed_at"]},
+                    {
+                        "value": row["value"],
+                        "observed_at": row["observed_at"],
+                        "source": row["source"],
+                    },
                 )
                 for row in rows
             ]
@@ -271,7 +276,11 @@ async def record_kpi_readings(
             Claim(
                 READING_ID,
                 str(r.reading_id),
-                {"value": str(r.value), "observed_at": r.observed_at.isoformat()},
+                {
+                    "value": str(r.value),
+                    "observed_at": r.observed_at.isoformat(),
+                    "source": r.source,
+                },
             )
             for r in accepted
         ]
@@ -292,8 +301,9 @@ async def record_kpi_readings(
     try:
         outcome = await update()
     except AlreadyClaimed as error:
-        if lookup or error.scope != READING_ID:
+        if error.scope != READING_ID:
             raise
+        # Claimed since (or before the batch looked): decided again, knowing by what.
         lookup = True
         outcome = await update()
     if outcome.duplicate:  # a retried command: what was recorded then is in the claims
@@ -328,6 +338,29 @@ def _new_readings(inputs: Sequence[ReadingInput]) -> list[Reading]:
 
 def _keys(readings: Sequence[Reading]) -> list[str]:
     return [str(r.reading_id) for r in readings]
+
+
+@dataclass(frozen=True)
+class _Held:
+    """What holds a command's reading ids: this KPI's readings as their claims keep them;
+    ids of this KPI claimed before claims kept a source (their reading is not known
+    whole, so a reading sent again is skipped unjudged, as it was then); other KPIs' ids."""
+
+    readings: dict[UUID, Reading] = field(default_factory=dict)
+    unknown: set[UUID] = field(default_factory=set)
+    taken: set[UUID] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, claimed: Mapping[str, Claimed], kpi_id: UUID) -> _Held:
+        held = cls()
+        for key, claim in claimed.items():
+            if claim.stream_id != kpi_id:
+                held.taken.add(UUID(key))
+            elif "source" in claim.data:
+                held.readings[UUID(key)] = _reading(claim)
+            else:
+                held.unknown.add(UUID(key))
+        return held
 
 
 async def correct_kpi_reading(
@@ -402,4 +435,5 @@ def _reading(claim: Claimed) -> Reading:
         UUID(claim.key),
         Decimal(claim.data["value"]),
         datetime.fromisoformat(claim.data["observed_at"]),
+        claim.data.get("source"),
     )

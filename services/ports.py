@@ -25,6 +25,9 @@ class CommandContext:
     reason: str | None = None
     # The client application named by the caller's token, recorded with measured values.
     client: str | None = None
+    # What the command is (services/fingerprints.py): its id answers only this command again.
+    # None (the system's own commands) binds nothing: a seen id is replayed as it is.
+    fingerprint: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Appended:
     version: int
     position: int
     duplicate: bool = False
+    # For a replay, the fingerprint the command id was first used with (None if unknown).
+    fingerprint: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from okrledger.domain.errors import DomainError
 from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem, ValidationError, user_error
+from okrledger.services.fingerprints import command_fingerprint
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
 
@@ -30,8 +31,9 @@ class ReadBack(Protocol[OutcomeT, PayloadT]):
 class CommandInput:
     command_id: str | None = strawberry.field(
         default=None,
-        description="Your id for this change: a retry with the same id changes nothing twice "
-        "and answers with the first outcome.",
+        description="Your id for this change: a retry with the same id (the same mutation with "
+        "the same input) changes nothing twice and answers with the first outcome; the same id "
+        "with another mutation, target or input is refused (IDEMPOTENCY_KEY_REUSED).",
     )
     reason: str | None = strawberry.field(
         default=None, description="Why, recorded with the change for the history."
@@ -55,7 +57,11 @@ class MutationPayload:
 
 
 def command_context(info: Info[Context, None], given: CommandInput) -> CommandContext:
-    """Tenant and actor from the verified caller, never from the input."""
+    """Tenant and actor from the verified caller, never from the input.
+
+    The command is the mutation and its whole input (the reason and expected version
+    too, not the command id): a client's command id is bound to it.
+    """
     caller = info.context.caller()
     return CommandContext(
         tenant_id=caller.tenant_id,
@@ -64,6 +70,7 @@ def command_context(info: Info[Context, None], given: CommandInput) -> CommandCo
         correlation_id=info.context.request_id,
         reason=given.reason,
         client=caller.client_id,
+        fingerprint=command_fingerprint(info.field_name, given) if given.command_id else None,
     )
 
 

@@ -40,7 +40,9 @@ class KpiReadingInput:
     )
     reading_id: UUID | None = strawberry.field(
         default=None,
-        description="Your id for the reading: sending it again records nothing twice.",
+        description="Your id for the reading: sending the same reading again records nothing "
+        "twice; another reading (value, time, source or KPI) with it is refused "
+        "(READING_ID_REUSED).",
     )
     run_id: str | None = strawberry.field(
         default=None, description="The integration run that sent it (e.g. a sync job id)."
@@ -108,7 +110,7 @@ class CorrectKpiReadingInput(ChangeInput):
 class RecordKpiReadingPayload(KpiPayload):
     reading_id: UUID
     recorded: bool = strawberry.field(
-        description="False when this reading id was recorded before (nothing changed)."
+        description="False when this same reading was recorded before (nothing changed)."
     )
 
 

@@ -29,10 +29,10 @@ async def test_a_reading_becomes_the_kpis_latest(editor: Api) -> None:
 
 async def test_a_reading_sent_twice_is_recorded_once(editor: Api) -> None:
     kpi = await define_kpi(editor)
-    reading_id = str(uuid4())
+    reading = {"readingId": str(uuid4()), "observedAt": observed()}
 
-    first = await record_reading(editor, kpi["id"], "1", readingId=reading_id)
-    again = await record_reading(editor, kpi["id"], "1", readingId=reading_id)
+    first = await record_reading(editor, kpi["id"], "1", **reading)
+    again = await record_reading(editor, kpi["id"], "1", **reading)
 
     assert (first["recorded"], again["recorded"]) == (True, False)
     assert again["kpi"]["readingCount"] == 1

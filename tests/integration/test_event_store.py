@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import pytest
@@ -32,7 +33,7 @@ class Tally(Aggregate):
 
 
 def context(tenant: str, **overrides: str) -> CommandContext:
-    values = {"actor": "alice", "command_id": str(uuid.uuid4())} | overrides
+    values: dict[str, Any] = {"actor": "alice", "command_id": str(uuid.uuid4())} | overrides
     return CommandContext(tenant_id=tenant, **values)
 
 

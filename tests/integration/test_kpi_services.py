@@ -80,11 +80,12 @@ async def read(
     value: str,
     *,
     ago: timedelta = timedelta(0),
+    at: datetime | None = None,
     reading_id: uuid.UUID | None = None,
     policy: kpi_links.KPILinkPolicy | None = None,
     context: CommandContext | None = None,
 ) -> kpis.RecordedReadings:
-    cmd = kpis.RecordKPIReading(kpi_id, Decimal(value), now() - ago, "crm", reading_id)
+    cmd = kpis.RecordKPIReading(kpi_id, Decimal(value), (at or now()) - ago, "crm", reading_id)
     context = context or ctx(tenant, "crm-sync")
     return await kpis.record_kpi_reading(cmd, context, handler, follow=policy)
 
@@ -196,15 +197,15 @@ async def test_target_bands_revision_and_retirement_are_recorded_in_the_history(
 # -- readings --------------------------------------------------------------------------
 
 
-async def test_a_repeated_reading_id_appends_nothing(
+async def test_a_reading_sent_again_with_its_id_appends_nothing(
     handler: Handler, live_store: PostgresEventStore, tenant: str
 ) -> None:
     kpi_id = await a_kpi(handler, tenant)
-    reading_id = uuid.uuid4()
-    await read(handler, tenant, kpi_id, "2.5", reading_id=reading_id)
+    reading_id, at = uuid.uuid4(), now()
+    await read(handler, tenant, kpi_id, "2.5", at=at, reading_id=reading_id)
     head = await live_store.head(tenant)
 
-    again = await read(handler, tenant, kpi_id, "9.9", reading_id=reading_id)
+    again = await read(handler, tenant, kpi_id, "2.50", at=at, reading_id=reading_id)
 
     assert (again.recorded, again.repeated) == ([], [reading_id])
     assert await live_store.head(tenant) == head
@@ -215,10 +216,10 @@ async def test_concurrent_retries_of_one_reading_record_it_once(
     handler: Handler, live_store: PostgresEventStore, tenant: str
 ) -> None:
     kpi_id = await a_kpi(handler, tenant)
-    reading_id = uuid.uuid4()
+    reading_id, at = uuid.uuid4(), now()
 
     await asyncio.gather(
-        *(read(handler, tenant, kpi_id, "2.5", reading_id=reading_id) for _ in range(5))
+        *(read(handler, tenant, kpi_id, "2.5", at=at, reading_id=reading_id) for _ in range(5))
     )
 
     history = await live_store.read_stream(tenant, kpi_id)

@@ -21,6 +21,7 @@ from okrledger.domain.kpi import (
     KPIIsRetired,
     KPIReadingsRefused,
     Reading,
+    ReadingIdReused,
     ReadingIdTaken,
     ReadingInFuture,
 )
@@ -245,12 +246,64 @@ def test_a_batch_skips_reading_ids_already_recorded_and_repeated_within_it() -> 
     kpi = a_kpi()
     kpi.collect_events()
     known, twice = uuid4(), uuid4()
-    batch = [reading(1, 3, known), reading(2, 2, twice), reading(3, 1, twice)]
+    batch = [reading(1, 3, known), reading(2, 2, twice), reading(2, 2, twice)]
 
     recorded = kpi.record_readings(batch, now=NOW, recorded={known})
 
     assert [r.reading_id for r in recorded] == [twice]
     assert names(kpi) == ["KPIReadingRecorded"]
+
+
+def test_a_reading_sent_again_with_its_id_is_skipped() -> None:
+    kpi = a_kpi()
+    kpi.collect_events()
+    earlier = Reading(uuid4(), Decimal("2.50"), NOW - timedelta(minutes=5), "crm", "run-1")
+    again = earlier._replace(value=Decimal("2.5"), run_id="run-2")  # same value, later run
+
+    recorded = kpi.record_readings([again], now=NOW, held={earlier.reading_id: earlier})
+
+    assert recorded == []
+    assert names(kpi) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"value": Decimal("2.6")},
+        {"observed_at": NOW - timedelta(minutes=4)},
+        {"source": "erp"},
+        {"source": None},
+    ],
+    ids=["value", "observed_at", "source", "no source"],
+)
+def test_another_reading_with_an_id_already_held_is_refused_and_nothing_recorded(
+    change: dict[str, Any],
+) -> None:
+    kpi = a_kpi()
+    kpi.collect_events()
+    earlier = Reading(uuid4(), Decimal("2.5"), NOW - timedelta(minutes=5), "crm")
+    other = earlier._replace(**change)
+
+    with pytest.raises(KPIReadingsRefused) as refused:
+        kpi.record_readings([reading(1), other], now=NOW, held={earlier.reading_id: earlier})
+
+    (refusal,) = refused.value.refusals
+    assert (refusal.index, refusal.reading_id) == (1, earlier.reading_id)
+    assert isinstance(refusal.error, ReadingIdReused)
+    assert refusal.error.code == "READING_ID_REUSED"
+    assert names(kpi) == []
+
+
+def test_two_different_readings_with_one_id_in_a_batch_are_refused() -> None:
+    kpi = a_kpi()
+    kpi.collect_events()
+    twice = uuid4()
+
+    with pytest.raises(KPIReadingsRefused) as refused:
+        kpi.record_readings([reading(2, 2, twice), reading(3, 1, twice)], now=NOW)
+
+    assert [(r.index, r.error.code) for r in refused.value.refusals] == [(1, "READING_ID_REUSED")]
+    assert names(kpi) == []
 
 
 def test_a_reading_id_held_by_another_kpi_is_refused() -> None:
