@@ -59,6 +59,39 @@ def test_an_archived_child_is_listed_but_not_counted() -> None:
     assert views[top.id].rolled_up_progress == Decimal("0.5")
 
 
+def test_a_draft_child_is_listed_but_not_counted() -> None:
+    top = objective("0.709", key_results=0)
+    active = objective("0.709", top.id)
+    draft = objective("0", top.id, key_results=0, status=ObjectiveStatus.DRAFT)
+
+    views = {v.id: v for v in roll_up(CYCLE, [top, active, draft], [], T)}
+
+    assert views[top.id].child_ids == (active.id, draft.id)
+    assert views[top.id].counted_child_ids == (active.id,)
+    assert views[top.id].rolled_up_progress == Decimal("0.709")
+
+
+def test_a_closed_child_still_counts() -> None:
+    top = objective("0", key_results=0)
+    closed = objective("0.8", top.id, status=ObjectiveStatus.CLOSED)
+
+    views = {v.id: v for v in roll_up(CYCLE, [top, closed], [], T)}
+
+    assert views[top.id].rolled_up_progress == Decimal("0.8")
+
+
+def test_a_parent_whose_children_are_all_drafts_rolls_up_to_its_own_progress() -> None:
+    top = objective("0.3")
+    draft = objective("1", top.id, status=ObjectiveStatus.DRAFT)
+
+    views = {v.id: v for v in roll_up(CYCLE, [top, draft], [], T)}
+
+    assert (views[top.id].children_progress, views[top.id].rolled_up_progress) == (
+        None,
+        Decimal("0.3"),
+    )
+
+
 def test_a_child_whose_parent_is_outside_the_cycle_is_a_root() -> None:
     child = objective("0.3", uuid4())
     (view,) = roll_up(CYCLE, [child], [], T)
