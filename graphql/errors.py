@@ -12,14 +12,15 @@ from okrledger.domain.errors import DomainError
 from okrledger.services.errors import VersionConflict
 
 # Domain errors name fields in Python; clients sent camelCase input fields.
-_FIELD_ALIASES = {"cycle name": "name"}
+_FIELD_ALIASES = {"cycle name": "name", "kpi key": "key"}
 
 
 @strawberry.interface(description="A command was refused and nothing was changed.")
 class UserError:
     code: str = strawberry.field(
-        description="VALIDATION, NOT_FOUND, VERSION_CONFLICT, INVALID_STATE, ALREADY_EXISTS "
-        "or REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason)."
+        description="VALIDATION, NOT_FOUND, VERSION_CONFLICT, INVALID_STATE, ALREADY_EXISTS, "
+        "REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason) or "
+        "DIRECTION_MISMATCH (linkKeyResultToKpi only)."
     )
     message: str = strawberry.field(description="What went wrong, for a person to read.")
     field: str | None = strawberry.field(
@@ -53,6 +54,15 @@ class InvalidStateError(UserError):
 
 @strawberry.type(description="A unique name or key is already taken in your tenant.")
 class AlreadyExistsError(UserError):
+    pass
+
+
+@strawberry.type(
+    description="A key result and the KPI meant to drive it want opposite directions (one "
+    "rising, the other lower-is-better, or the reverse): the link would move progress the "
+    "wrong way. Code DIRECTION_MISMATCH; field kpiId."
+)
+class DirectionMismatchError(UserError):
     pass
 
 
