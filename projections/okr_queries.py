@@ -439,6 +439,19 @@ def roll_up(
     return tuple(views[o] for o in order)
 
 
+async def active_objective_count(rows: Rows, cycle_id: UUID, owner: str) -> int:
+    """How many of `owner`'s objectives in the cycle are active now (the policy's cap)."""
+    found: int = await rows.fetchval(
+        """SELECT count(*) FROM okr_objectives
+           WHERE tenant_id = current_tenant() AND owner = $2 AND cycle_id = $1
+             AND status = $3 AND valid_to_position IS NULL""",
+        cycle_id,
+        owner,
+        ObjectiveStatus.ACTIVE.value,
+    )
+    return found
+
+
 async def cycles_by_id(rows: Rows, cycle_ids: Sequence[UUID]) -> dict[UUID, CycleView]:
     """The current cycles among `cycle_ids` (unknown ids are left out)."""
     found = await rows.fetch(

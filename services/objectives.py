@@ -10,6 +10,7 @@ from okrledger.domain.objective import Objective
 from okrledger.services.cycles import get_cycle
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
+from okrledger.services.tenant_settings import ActiveObjectiveCount, check_room_to_activate
 
 # Alignment checks read the tree and then write; one at a time per tenant keeps two
 # concurrent alignments (A under B, B under A) from both passing and forming a loop.
@@ -151,12 +152,18 @@ async def align_objective(
 
 
 async def activate_objective(
-    cmd: ActivateObjective, context: CommandContext, handler: Handler
+    cmd: ActivateObjective,
+    context: CommandContext,
+    handler: Handler,
+    active: ActiveObjectiveCount | None = None,
 ) -> Outcome[Objective]:
-    """Move a draft objective to active."""
+    """Move a draft objective to active; with `active`, within the tenant's cap on active
+    objectives per owner and cycle (TooManyActiveObjectives past it)."""
 
     async def decide(objective: Objective) -> None:
         objective.activate()
+        if active is not None:  # judged after the lifecycle's own checks; a refusal appends none
+            await check_room_to_activate(handler, context.tenant_id, objective, active)
 
     return await handler.update(
         context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version

@@ -20,10 +20,11 @@ from okrledger.graphql.mutations.common import (
     handler,
     refuse_version_of_new,
 )
+from okrledger.graphql.mutations.okr_policy import active_objectives
 from okrledger.graphql.permissions import CanEditGoals
 from okrledger.graphql.queries.okr import read_objective
 from okrledger.graphql.types.objective import Objective
-from okrledger.services import objectives
+from okrledger.services import objectives, tenant_settings
 from okrledger.services.handling import Outcome
 
 
@@ -95,6 +96,11 @@ class RestoreObjectiveInput(ObjectiveChangeInput):
 @strawberry.interface(description="An objective or key result command succeeded.")
 class ObjectivePayload(MutationPayload):
     objective_id: strawberry.Private[UUID]
+    warnings: list[str] = strawberry.field(
+        default_factory=list,
+        description="The change was made, but passed a soft cap of the tenant's OKR policy "
+        "(see okrPolicy): what to tell the user. Empty otherwise.",
+    )
 
     @strawberry.field
     async def objective(self, info: Info[Context, None]) -> Objective:
@@ -132,7 +138,16 @@ class AlignObjectivePayload(ObjectivePayload):
 
 @strawberry.type
 class ActivateObjectivePayload(ObjectivePayload):
-    pass
+    @classmethod
+    async def read(cls, info: Info[Context, None], outcome: Outcome[ObjectiveState]) -> Self:
+        payload = await super().read(info, outcome)
+        payload.warnings = await tenant_settings.activation_warnings(
+            handler(info),
+            info.context.caller().tenant_id,
+            outcome.aggregate,
+            active_objectives(info),
+        )
+        return payload
 
 
 @strawberry.type
@@ -281,7 +296,9 @@ class ObjectiveMutations:
         )
         return await answer(
             info,
-            objectives.activate_objective(cmd, command_context(info, input), handler(info)),
+            objectives.activate_objective(
+                cmd, command_context(info, input), handler(info), active_objectives(info)
+            ),
             ActivateObjectivePayload,
             target="objectiveId",
         )
