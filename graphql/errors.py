@@ -11,8 +11,11 @@ import strawberry
 from okrledger.domain.errors import DomainError
 from okrledger.services.errors import VersionConflict
 
-# Domain errors name fields in Python; clients sent camelCase input fields.
-_FIELD_ALIASES = {"cycle name": "name", "kpi key": "key"}
+# Domain errors name fields in Python; clients sent camelCase input fields. Unique keys are
+# claimed under a scope ("kpi key"), which is not what the input calls them.
+_FIELD_ALIASES = {"cycle name": "name", "kpi key": "key", "kpi reading": "readingId"}
+# Values the domain checks that no input carries: the client comes from the caller's token.
+_NOT_INPUTS = frozenset({"client", "now"})
 
 
 @strawberry.interface(description="A command was refused and nothing was changed.")
@@ -80,7 +83,7 @@ ERROR_TYPES: tuple[type[UserError], ...] = (
 
 
 def field_name(name: str | None) -> str | None:
-    if name is None:
+    if name is None or name in _NOT_INPUTS:
         return None
     name = _FIELD_ALIASES.get(name, name)
     head, *rest = name.split("_")
