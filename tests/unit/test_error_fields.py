@@ -19,9 +19,13 @@ def test_a_taken_unique_key_names_its_input_field(scope: str, field: str) -> Non
 
 @pytest.mark.parametrize(
     ("domain", "field"),
-    [("observed_at", "observedAt"), ("key_result_id", "keyResultId"),
-     ("soft_max_key_results", "softMaxKeyResults"), ("max_active_objectives", "maxActiveObjectives")],
-)  # fmt: skip
+    [
+        ("observed_at", "observedAt"),
+        ("key_result_id", "keyResultId"),
+        ("soft_max_key_results", "softMaxKeyResults"),
+        ("max_active_objectives", "maxActiveObjectives"),
+    ],
+)
 def test_python_field_names_become_the_camel_case_input_names(domain: str, field: str) -> None:
     assert user_error(InvalidValue("bad", field=domain)).field == field
 
