@@ -125,3 +125,32 @@ def test_every_objective_appears_once_and_after_its_parent(
         if s.parent_id is not None:
             assert order.index(s.parent_id) < order.index(s.id)
     assert all(Decimal(0) <= v.rolled_up_progress <= Decimal(1) for v in views)
+
+
+@given(
+    st.lists(st.integers(0, 30), max_size=25),
+    st.lists(st.integers(0, 10), max_size=25),
+    st.lists(st.sampled_from(list(ObjectiveStatus)), max_size=25),
+)
+def test_drafts_and_archived_goals_never_move_the_roll_up_of_the_goals_that_count(
+    parents: list[int], progress: list[int], statuses: list[ObjectiveStatus]
+) -> None:
+    summaries: list[ObjectiveSummary] = []
+    for i, (p, value, status) in enumerate(zip(parents, progress, statuses, strict=False)):
+        parent = summaries[p % i].id if i and p % 3 else None
+        summaries.append(objective(str(Decimal(value) / 10), parent, status=status))
+    # What is left without the goals that do not count, and everything under them.
+    left_out = {s.id for s in summaries if s.status in (ObjectiveStatus.DRAFT,
+                                                        ObjectiveStatus.ARCHIVED)}  # fmt: skip
+    for s in summaries:  # parents come first, so a subtree is marked top down
+        if s.parent_id in left_out:
+            left_out.add(s.id)
+    counted = [s for s in summaries if s.id not in left_out]
+    roots_left_out = {s.id for s in summaries if s.id in left_out and s.parent_id not in left_out}
+
+    everything = {v.id: v for v in roll_up(CYCLE, summaries, [], T)}
+    only_counted = {v.id: v for v in roll_up(CYCLE, counted, [], T)}
+
+    for objective_id, view in only_counted.items():
+        assert everything[objective_id].rolled_up_progress == view.rolled_up_progress
+        assert not roots_left_out & set(everything[objective_id].counted_child_ids)
