@@ -124,12 +124,19 @@ async def revise_objective(
 
 
 async def assign_objective_owner(
-    cmd: AssignObjectiveOwner, context: CommandContext, handler: Handler
+    cmd: AssignObjectiveOwner,
+    context: CommandContext,
+    handler: Handler,
+    active: ActiveObjectiveCount | None = None,
 ) -> Outcome[Objective]:
-    """Hand an objective to another owner (a person or a team)."""
+    """Hand an objective to another owner (a person or a team); with `active`, an active one
+    only within the new owner's cap on active objectives in its cycle."""
 
     async def decide(objective: Objective) -> None:
+        before = objective.owner
         objective.assign_owner(cmd.owner, cmd.team)
+        if active is not None and objective.owner != before:
+            await check_room_to_activate(handler, context.tenant_id, objective, active)
 
     return await handler.update(
         context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
@@ -210,12 +217,18 @@ async def archive_objective(
 
 
 async def restore_objective(
-    cmd: RestoreObjective, context: CommandContext, handler: Handler
+    cmd: RestoreObjective,
+    context: CommandContext,
+    handler: Handler,
+    active: ActiveObjectiveCount | None = None,
 ) -> Outcome[Objective]:
-    """Bring an archived objective back to the status it had."""
+    """Bring an archived objective back to the status it had; with `active`, an active one
+    only within its owner's cap on active objectives in its cycle."""
 
     async def decide(objective: Objective) -> None:
         objective.restore()
+        if active is not None:
+            await check_room_to_activate(handler, context.tenant_id, objective, active)
 
     return await handler.update(
         context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version

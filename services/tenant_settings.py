@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from okrledger.domain.objective import Objective
+from okrledger.domain.objective import Objective, ObjectiveStatus
 from okrledger.domain.tenant_policy import (
     DEFAULT_POLICY,
     DEFAULT_SOFT_MAX_ACTIVE_OBJECTIVES,
@@ -70,7 +70,11 @@ async def okr_policy(handler: Handler, tenant_id: str) -> TenantPolicy:
 async def check_room_to_activate(
     handler: Handler, tenant_id: str, objective: Objective, active: ActiveObjectiveCount
 ) -> None:
-    """Refuse activating `objective` when its owner would pass the hard cap in its cycle."""
+    """Refuse `objective` becoming an active one of its owner (activated, restored, handed
+    over) when the owner would pass the hard cap in its cycle. `active` counts the others:
+    the read model does not count it for this owner yet."""
+    if objective.status is not ObjectiveStatus.ACTIVE:
+        return
     policy = await okr_policy(handler, tenant_id)
     if policy.max_active_objectives is None:
         return
@@ -81,7 +85,10 @@ async def check_room_to_activate(
 async def activation_warnings(
     handler: Handler, tenant_id: str, objective: Objective, active: ActiveObjectiveCount
 ) -> list[str]:
-    """After `objective` became active: a warning if its owner passed the soft cap."""
+    """After `objective` became an active one of its owner: a warning if the owner passed
+    the soft cap (`active` now counts it)."""
+    if objective.status is not ObjectiveStatus.ACTIVE:
+        return []
     policy = await okr_policy(handler, tenant_id)
     if policy.soft_max_active_objectives is None:
         return []

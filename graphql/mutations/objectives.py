@@ -127,17 +127,9 @@ class ReviseObjectivePayload(ObjectivePayload):
 
 
 @strawberry.type
-class AssignObjectiveOwnerPayload(ObjectivePayload):
-    pass
+class ActivePayload(ObjectivePayload):
+    """A payload of a change that can make an objective an active one of its owner."""
 
-
-@strawberry.type
-class AlignObjectivePayload(ObjectivePayload):
-    pass
-
-
-@strawberry.type
-class ActivateObjectivePayload(ObjectivePayload):
     @classmethod
     async def read(cls, info: Info[Context, None], outcome: Outcome[ObjectiveState]) -> Self:
         payload = await super().read(info, outcome)
@@ -148,6 +140,21 @@ class ActivateObjectivePayload(ObjectivePayload):
             active_objectives(info),
         )
         return payload
+
+
+@strawberry.type
+class AssignObjectiveOwnerPayload(ActivePayload):
+    pass
+
+
+@strawberry.type
+class AlignObjectivePayload(ObjectivePayload):
+    pass
+
+
+@strawberry.type
+class ActivateObjectivePayload(ActivePayload):
+    pass
 
 
 @strawberry.type
@@ -166,7 +173,7 @@ class ArchiveObjectivePayload(ObjectivePayload):
 
 
 @strawberry.type
-class RestoreObjectivePayload(ObjectivePayload):
+class RestoreObjectivePayload(ActivePayload):
     pass
 
 
@@ -261,7 +268,9 @@ class ObjectiveMutations:
         )
         return await answer(
             info,
-            objectives.assign_objective_owner(cmd, command_context(info, input), handler(info)),
+            objectives.assign_objective_owner(
+                cmd, command_context(info, input), handler(info), active_objectives(info)
+            ),
             AssignObjectiveOwnerPayload,
             target="objectiveId",
         )
@@ -369,7 +378,9 @@ class ObjectiveMutations:
         )
         return await answer(
             info,
-            objectives.restore_objective(cmd, command_context(info, input), handler(info)),
+            objectives.restore_objective(
+                cmd, command_context(info, input), handler(info), active_objectives(info)
+            ),
             RestoreObjectivePayload,
             target="objectiveId",
         )

@@ -147,3 +147,40 @@ async def test_an_owner_past_the_hard_cap_on_active_objectives_is_refused(
                             id=second["id"]))["objective"]  # fmt: skip
     assert unchanged == {"status": "DRAFT", "version": second["version"]}
     assert other_cycle["__typename"] == "ActivateObjectivePayload"
+
+
+async def test_handing_an_active_objective_to_an_owner_at_the_hard_cap_is_refused(
+    admin: Api, editor: Api
+) -> None:
+    await set_policy(admin, maxKeyResults=5, maxActiveObjectives=1, softMaxActiveObjectives=1)
+    cycle = await start_cycle(editor)
+    hers = await set_objective(editor, cycle["id"], owner="maya")
+    his = await set_objective(editor, cycle["id"], owner="sam")
+    for objective in (hers, his):
+        await activate(editor, objective["id"])
+
+    refused = await editor.mutate(
+        "assignObjectiveOwner", {"objectiveId": his["id"], "owner": "maya"}, WARNED
+    )
+    renamed_team = await editor.mutate(
+        "assignObjectiveOwner", {"objectiveId": hers["id"], "owner": "maya", "team": "Ops"}, WARNED
+    )
+
+    assert (refused["__typename"], refused["code"]) == ("InvalidStateError", "INVALID_STATE")
+    assert renamed_team["__typename"] == "AssignObjectiveOwnerPayload"
+
+
+async def test_restoring_an_active_objective_past_the_hard_cap_is_refused(
+    admin: Api, editor: Api
+) -> None:
+    await set_policy(admin, maxKeyResults=5, maxActiveObjectives=1, softMaxActiveObjectives=1)
+    cycle = await start_cycle(editor)
+    first = await set_objective(editor, cycle["id"], owner="maya")
+    second = await set_objective(editor, cycle["id"], owner="maya")
+    await activate(editor, first["id"])
+    await editor.mutate("archiveObjective", {"objectiveId": first["id"]}, WARNED)
+    await activate(editor, second["id"])
+
+    refused = await editor.mutate("restoreObjective", {"objectiveId": first["id"]}, WARNED)
+
+    assert (refused["__typename"], refused["code"]) == ("InvalidStateError", "INVALID_STATE")
