@@ -19,7 +19,11 @@ def key_result_direction(key_result: KeyResult) -> Direction:
     return Direction.LOWER_IS_BETTER
 
 
-def check_same_direction(key_result: KeyResult, kpi_name: str, kpi_direction: Direction) -> None:
+def check_same_direction(
+    key_result: KeyResult, kpi_name: str, kpi_direction: Direction, *, field: str = "kpi_id"
+) -> None:
+    """`field` names what the command changed: the KPI when linking, the start or target when
+    revising a key result that follows one."""
     wanted = key_result_direction(key_result)
     if wanted is not kpi_direction:
         rising = "rise" if wanted is Direction.HIGHER_IS_BETTER else "fall"
@@ -28,7 +32,7 @@ def check_same_direction(key_result: KeyResult, kpi_name: str, kpi_direction: Di
             f"Key result '{key_result.title}' goes from {key_result.start} to "
             f"{key_result.target} and wants its value to {rising}, but for KPI "
             f"'{kpi_name}' {better} is better; its readings would move progress the wrong way",
-            field="kpi_id",
+            field=field,
         )
 
 

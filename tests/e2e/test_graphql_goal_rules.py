@@ -97,3 +97,30 @@ async def test_a_falling_key_result_follows_a_lower_is_better_kpi(editor: Api) -
 
     assert result["__typename"] == "LinkKeyResultToKpiPayload"
     assert result["objective"]["keyResults"][0]["id"] == falling["id"]
+
+
+async def test_a_linked_key_result_cannot_be_turned_to_want_the_other_direction(
+    editor: Api,
+) -> None:
+    conversion = await define_kpi(editor, direction="HIGHER_IS_BETTER")
+    objective = await set_objective(editor)
+    added = await add(editor, objective["id"], metric="PERCENT", start="2", target="5")
+    [rising] = added["objective"]["keyResults"]
+    linked = await link(editor, objective["id"], rising["id"], conversion["id"])
+    assert linked["__typename"] == "LinkKeyResultToKpiPayload", linked
+
+    result = await editor.mutate(
+        "reviseKeyResult",
+        {
+            "objectiveId": objective["id"],
+            "keyResultId": rising["id"],
+            "target": "1",
+            "reason": "Aim for fewer",
+        },  # fmt: skip
+        OBJECTIVE,
+    )
+
+    assert result["__typename"] == "ValidationError"
+    assert (result["code"], result["field"]) == ("VALIDATION", "target")
+    after = (await read(editor, KEY_RESULTS, id=objective["id"]))["objective"]
+    assert after["version"] == linked["version"]
