@@ -184,3 +184,24 @@ async def test_restoring_an_active_objective_past_the_hard_cap_is_refused(
     refused = await editor.mutate("restoreObjective", {"objectiveId": first["id"]}, WARNED)
 
     assert (refused["__typename"], refused["code"]) == ("InvalidStateError", "INVALID_STATE")
+
+
+async def test_a_policy_change_is_in_the_history_with_the_caps_it_set(admin: Api) -> None:
+    await set_policy(admin, maxKeyResults=5)
+    await set_policy(admin, maxKeyResults=5, softMaxKeyResults=3, maxActiveObjectives=9)
+
+    history = await read(
+        admin,
+        '{ auditLog(filter: {eventTypes: ["TenantConfigured", "OKRPolicySet"]}) '
+        "{ edges { node { eventType summary changes { field from to } } } } }",
+    )
+
+    latest, first = [edge["node"] for edge in history["auditLog"]["edges"]]
+    assert first["eventType"] == "TenantConfigured"
+    assert {c["field"] for c in first["changes"]} == {"maxKeyResults", "allowPercentStretch"}
+    assert latest["eventType"] == "OKRPolicySet"
+    assert latest["changes"] == [
+        {"field": "softMaxKeyResults", "from": None, "to": "3"},
+        {"field": "maxActiveObjectives", "from": None, "to": "9"},
+    ]
+    assert "softMaxKeyResults 3" in latest["summary"]
