@@ -164,7 +164,7 @@ class ProgressExplanationView:
     )
     excluded_children: list[ExcludedChildEntry] = strawberry.field(
         description="The children in this cycle left out of childrenProgress: drafts (not "
-        "committed to yet) and, when shown, archived ones."
+        "committed to yet) and archived ones."
     )
     rolled_up_progress: Decimal
     roll_up: list[ProgressRollUpPart] = strawberry.field(
