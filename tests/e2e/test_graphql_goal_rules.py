@@ -116,7 +116,7 @@ async def test_a_linked_key_result_cannot_be_turned_to_want_the_other_direction(
             "keyResultId": rising["id"],
             "target": "1",
             "reason": "Aim for fewer",
-        },  # fmt: skip
+        },
         OBJECTIVE,
     )
 
