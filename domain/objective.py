@@ -709,9 +709,11 @@ def value_depends_on_policy(value: Decimal) -> bool:
 def check_metric_value(
     metric: MetricKind, value: Decimal, *, field: str, policy: TenantPolicy
 ) -> None:
-    if metric is MetricKind.BOOLEAN and value not in (Decimal(0), Decimal(1)):
+    if not metric.is_numeric and value not in (Decimal(0), Decimal(1)):
+        kind = "yes/no" if metric is MetricKind.BOOLEAN else "milestone"
         raise InvalidKeyResult(
-            f"{field} of a yes/no key result must be 0 or 1, got {value}", field=field
+            f"{field} of a {kind} key result must be 0 (not done) or 1 (done), got {value}",
+            field=field,
         )
     if metric is MetricKind.PERCENT:
         if value < 0:

@@ -11,15 +11,19 @@ import strawberry
 from okrledger.domain.errors import DomainError
 from okrledger.services.errors import VersionConflict
 
-# Domain errors name fields in Python; clients sent camelCase input fields.
-_FIELD_ALIASES = {"cycle name": "name"}
+# Domain errors name fields in Python; clients sent camelCase input fields. Unique keys are
+# claimed under a scope ("kpi key"), which is not what the input calls them.
+_FIELD_ALIASES = {"cycle name": "name", "kpi key": "key", "kpi reading": "readingId"}
+# Values the domain checks that no input carries: the client comes from the caller's token.
+_NOT_INPUTS = frozenset({"client", "now"})
 
 
 @strawberry.interface(description="A command was refused and nothing was changed.")
 class UserError:
     code: str = strawberry.field(
-        description="VALIDATION, NOT_FOUND, VERSION_CONFLICT, INVALID_STATE, ALREADY_EXISTS "
-        "or REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason), "
+        description="VALIDATION, NOT_FOUND, VERSION_CONFLICT, INVALID_STATE, ALREADY_EXISTS, "
+        "REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason), "
+        "DIRECTION_MISMATCH (linkKeyResultToKpi only), "
         "IDEMPOTENCY_KEY_REUSED (an IdempotencyKeyReusedError: the commandId was used for "
         "another command) or READING_ID_REUSED (an AlreadyExistsError: the readingId holds "
         "another reading)."
@@ -67,6 +71,15 @@ class IdempotencyKeyReusedError(UserError):
     pass
 
 
+@strawberry.type(
+    description="A key result and the KPI meant to drive it want opposite directions (one "
+    "rising, the other lower-is-better, or the reverse): the link would move progress the "
+    "wrong way. Code DIRECTION_MISMATCH; field kpiId."
+)
+class DirectionMismatchError(UserError):
+    pass
+
+
 Problem = (
     ValidationError
     | NotFoundError
@@ -87,7 +100,7 @@ ERROR_TYPES: tuple[type[UserError], ...] = (
 
 
 def field_name(name: str | None) -> str | None:
-    if name is None:
+    if name is None or name in _NOT_INPUTS:
         return None
     name = _FIELD_ALIASES.get(name, name)
     head, *rest = name.split("_")

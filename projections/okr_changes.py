@@ -18,6 +18,7 @@ from uuid import UUID
 import orjson
 
 from okrledger.domain.progress import cycle_bounds
+from okrledger.domain.tenant_policy import DEFAULT_POLICY
 from okrledger.projections import versioned
 from okrledger.projections.base import Item, Rows
 from okrledger.projections.change_log import (
@@ -358,12 +359,33 @@ async def okr_policy_set(rows: Rows, record: RecordedEvent, e: Any) -> Descripti
         "maxKeyResults": show(e.max_key_results),
         "allowPercentStretch": show(e.allow_percent_stretch),
     }
+    # The caps (OKRPolicySet v2): entries from before them compare with their defaults, so
+    # a history rebuilt from a stream that never set them reads as it always did.
+    caps = {
+        field: show(getattr(e, name, default)) for field, (name, default) in _POLICY_CAPS.items()
+    }
+    set_caps = {f: v for f, v in caps.items() if before.get(f, _CAP_DEFAULTS[f]) != v}
+    if set_caps:
+        summary += "; " + ", ".join(
+            f"{field} {value or 'none'}" for field, value in set_caps.items()
+        )
     changes = [
         FieldChange(field, before.get(field), value)
         for field, value in after.items()
         if before.get(field) != value
-    ]
+    ] + [FieldChange(f, before.get(f, _CAP_DEFAULTS[f]), v) for f, v in set_caps.items()]
     return Description(summary, changes)
+
+
+_POLICY_CAPS = {
+    "softMaxKeyResults": ("soft_max_key_results", DEFAULT_POLICY.soft_max_key_results),
+    "maxActiveObjectives": ("max_active_objectives", DEFAULT_POLICY.max_active_objectives),
+    "softMaxActiveObjectives": (
+        "soft_max_active_objectives",
+        DEFAULT_POLICY.soft_max_active_objectives,
+    ),
+}
+_CAP_DEFAULTS = {field: show(default) for field, (_, default) in _POLICY_CAPS.items()}
 
 
 async def _previous_policy(rows: Rows, record: RecordedEvent) -> Mapping[str, str | None]:

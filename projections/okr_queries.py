@@ -16,12 +16,11 @@ from typing import Any
 from uuid import UUID
 
 from okrledger.domain.objective import Confidence, MetricKind, ObjectiveStatus
-from okrledger.domain.progress import PaceStatus, pace, weighted_progress
+from okrledger.domain.progress import PaceStatus, pace
+from okrledger.domain.roll_up import counts_toward_parent, rolled_up_progress
 from okrledger.projections.base import Rows
 from okrledger.projections.collector import collector_paused
 from okrledger.projections.pages import AsOf, Page, check_page_size, decode_cursor, page_of
-
-ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -84,14 +83,14 @@ class ObjectiveSummary:
 @dataclass(frozen=True)
 class ObjectiveView:
     objective: ObjectiveSummary
-    # Mean of the aligned children's rolled-up progress (None without children).
+    # Mean of the counted children's rolled-up progress (None when none counts).
     children_progress: Decimal | None
     # Mean of the own progress (when it has key results) and the children's.
     rolled_up_progress: Decimal
     pace: PaceStatus
     child_ids: tuple[UUID, ...]
     key_results: tuple[KeyResultView, ...]
-    # The children whose progress counts towards `children_progress` (not archived).
+    # The children whose progress counts towards `children_progress` (not drafts or archived).
     counted_child_ids: tuple[UUID, ...] = ()
 
     @property
@@ -382,21 +381,6 @@ def _key_result(r: Any) -> KeyResultView:
     )
 
 
-def children_parts(rolled_up: Sequence[Decimal]) -> list[tuple[Decimal, Decimal]]:
-    """The `(progress, weight)` pairs of a parent's children: each child counts once."""
-    return [(progress, ONE) for progress in rolled_up]
-
-
-def roll_up_parts(
-    summary: ObjectiveSummary, children_progress: Decimal | None
-) -> list[tuple[Decimal, Decimal]]:
-    """Its own progress (when it has key results) and its children's, equally weighted."""
-    parts = [(summary.progress, ONE)] if summary.key_result_count else []
-    if children_progress is not None:
-        parts.append((children_progress, ONE))
-    return parts
-
-
 def roll_up(
     cycle: CycleView,
     summaries: Sequence[ObjectiveSummary],
@@ -433,13 +417,12 @@ def roll_up(
     for objective_id in reversed(order):  # children before their parents
         s = by_id[objective_id]
         kids = children.get(objective_id, [])
-        # Archived goals are shown when asked for, but no longer count towards their parent.
-        counted = [k for k in kids if by_id[k].status is not ObjectiveStatus.ARCHIVED]
-        kids_progress = (
-            weighted_progress(children_parts([rolled[k] for k in counted])) if counted else None
+        # Drafts and archived goals are shown, but do not count towards their parent.
+        counted = [k for k in kids if counts_toward_parent(by_id[k].status)]
+        kids_progress, progress = rolled_up_progress(
+            s.progress, bool(s.key_result_count), [rolled[k] for k in counted]
         )
-        parts = roll_up_parts(s, kids_progress)
-        progress = rolled[objective_id] = weighted_progress(parts) if parts else s.progress
+        rolled[objective_id] = progress
         judged = paces.get(progress)
         if judged is None:
             judged = paces[progress] = pace(progress, cycle.starts_on, cycle.ends_on, now)
@@ -454,6 +437,19 @@ def roll_up(
             tuple(counted),
         )
     return tuple(views[o] for o in order)
+
+
+async def active_objective_count(rows: Rows, cycle_id: UUID, owner: str) -> int:
+    """How many of `owner`'s objectives in the cycle are active now (the policy's cap)."""
+    found: int = await rows.fetchval(
+        """SELECT count(*) FROM okr_objectives
+           WHERE tenant_id = current_tenant() AND owner = $2 AND cycle_id = $1
+             AND status = $3 AND valid_to_position IS NULL""",
+        cycle_id,
+        owner,
+        ObjectiveStatus.ACTIVE.value,
+    )
+    return found
 
 
 async def cycles_by_id(rows: Rows, cycle_ids: Sequence[UUID]) -> dict[UUID, CycleView]:

@@ -1,8 +1,8 @@
 """Why an objective shows the progress it shows: each key result's and child's share of it.
 
 Nothing here computes progress anew. The figures come from the same read model
-and the same roll-up inputs as `objective.progress` and `rolledUpProgress`
-(projections/okr_queries.py), and the contributions from domain/progress.py's
+and the same roll-up rule as `objective.progress` and `rolledUpProgress`
+(domain/roll_up.py), and the contributions from domain/progress.py's
 `contributions`, which add up, in order, to exactly the weighted mean it rounds.
 """
 
@@ -14,17 +14,13 @@ from decimal import Decimal
 from enum import Enum
 from uuid import UUID
 
+from okrledger.domain.objective import ObjectiveStatus
 from okrledger.domain.progress import contributions, weight_shares
+from okrledger.domain.roll_up import children_parts, excluded_because, roll_up_parts
 from okrledger.projections import kpi_queries
 from okrledger.projections.base import Rows
 from okrledger.projections.kpi_queries import LoggedReadingView
-from okrledger.projections.okr_queries import (
-    KeyResultView,
-    ObjectiveView,
-    OkrTreeView,
-    children_parts,
-    roll_up_parts,
-)
+from okrledger.projections.okr_queries import KeyResultView, ObjectiveView, OkrTreeView
 
 
 class ValueSource(Enum):
@@ -60,6 +56,16 @@ class ChildContribution:
 
 
 @dataclass(frozen=True)
+class ExcludedChild:
+    """An aligned child left out of the roll-up, and why."""
+
+    objective_id: UUID
+    title: str
+    status: ObjectiveStatus
+    reason: str
+
+
+@dataclass(frozen=True)
 class RollUpPart:
     kind: RollUpPartKind
     progress: Decimal
@@ -74,6 +80,7 @@ class ProgressExplanation:
     key_results: tuple[KeyResultContribution, ...]
     children_progress: Decimal | None
     children: tuple[ChildContribution, ...]
+    excluded_children: tuple[ExcludedChild, ...]
     rolled_up_progress: Decimal
     roll_up: tuple[RollUpPart, ...]
     formula: str
@@ -106,7 +113,14 @@ async def explain(rows: Rows, tree: OkrTreeView, view: ObjectiveView) -> Progres
             strict=True,
         )
     )
-    own = roll_up_parts(view.objective, view.children_progress)
+    excluded = tuple(
+        ExcludedChild(c.id, c.objective.title, c.objective.status, reason)
+        for c in (by_id[k] for k in view.child_ids if k not in view.counted_child_ids)
+        if (reason := excluded_because(c.objective.status)) is not None
+    )
+    own = roll_up_parts(
+        view.objective.progress, bool(view.objective.key_result_count), view.children_progress
+    )
     kinds = ([RollUpPartKind.OWN] if view.objective.key_result_count else []) + (
         [RollUpPartKind.CHILDREN] if view.children_progress is not None else []
     )
@@ -122,9 +136,10 @@ async def explain(rows: Rows, tree: OkrTreeView, view: ObjectiveView) -> Progres
         key_results=krs,
         children_progress=view.children_progress,
         children=children,
+        excluded_children=excluded,
         rolled_up_progress=view.rolled_up_progress,
         roll_up=roll_up,
-        formula=_formula(krs, children, roll_up, view),
+        formula=_formula(krs, children, excluded, roll_up, view),
     )
 
 
@@ -145,6 +160,7 @@ async def _value_source(
 def _formula(
     krs: Sequence[KeyResultContribution],
     children: Sequence[ChildContribution],
+    excluded: Sequence[ExcludedChild],
     roll_up: Sequence[RollUpPart],
     view: ObjectiveView,
 ) -> str:
@@ -161,6 +177,9 @@ def _formula(
         lines.append(
             f"childrenProgress = ({mean}) / {len(children)} = {_n(view.children_progress)}"
         )
+    if excluded:
+        left_out = ", ".join(f"'{c.title}' ({c.status.value.lower()})" for c in excluded)
+        lines.append(f"not counted: {left_out}")
     if len(roll_up) > 1:
         lines.append(
             f"rolledUpProgress = ({_n(roll_up[0].progress)} + {_n(roll_up[1].progress)}) / 2"

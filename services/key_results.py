@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from okrledger.domain.kpi_direction import check_same_direction
 from okrledger.domain.objective import Confidence, MetricKind, Objective, value_depends_on_policy
 from okrledger.domain.tenant_policy import DEFAULT_POLICY
 from okrledger.services.cycles import get_cycle
 from okrledger.services.handling import Handler, Outcome
+from okrledger.services.kpis import get_kpi
 from okrledger.services.ports import CommandContext
 from okrledger.services.tenant_settings import okr_policy
 
@@ -111,10 +113,23 @@ async def revise_key_result(
             reason=context.reason,
             policy=policy,
         )
+        await _keep_kpi_direction(handler, context.tenant_id, objective, cmd)
 
     return await handler.update(
         context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
     )
+
+
+async def _keep_kpi_direction(
+    handler: Handler, tenant_id: str, objective: Objective, cmd: ReviseKeyResult
+) -> None:
+    """A key result following a KPI may not turn to want the other direction."""
+    kr = objective.key_result(cmd.key_result_id)
+    if kr.kpi_id is None or (cmd.start is None and cmd.target is None):
+        return
+    kpi = await get_kpi(handler, tenant_id, kr.kpi_id)
+    field = "target" if cmd.target is not None else "start"
+    check_same_direction(kr, kpi.name, kpi.direction, field=field)
 
 
 async def remove_key_result(

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from okrledger.domain.errors import NotFound
 from okrledger.domain.kpi import KPI, KPIIsRetired, Reading
+from okrledger.domain.kpi_direction import check_same_direction
 from okrledger.domain.objective import KeyResult, Objective
 from okrledger.domain.progress import cycle_bounds
 from okrledger.services.cycles import get_cycle
@@ -48,7 +49,8 @@ class UnlinkKeyResultFromKPI:
 async def link_key_result_to_kpi(
     cmd: LinkKeyResultToKPI, context: CommandContext, handler: Handler
 ) -> Outcome[Objective]:
-    """Make a numeric key result follow a KPI of the same tenant that is not retired.
+    """Make a numeric key result follow a KPI of the same tenant that is not retired and
+    wants the same direction (DirectionMismatch otherwise).
 
     When the KPI's latest reading was observed in the objective's cycle, the key
     result takes its value in the same change.
@@ -59,6 +61,8 @@ async def link_key_result_to_kpi(
 
     async def decide(objective: Objective) -> None:
         objective.link_key_result_to_kpi(cmd.key_result_id, cmd.kpi_id)
+        # Judged after the link's own checks; a refusal here appends nothing of it.
+        check_same_direction(objective.key_result(cmd.key_result_id), kpi.name, kpi.direction)
         latest = _latest(kpi)
         if latest is not None:
             await _follow(

@@ -10,6 +10,7 @@ from okrledger.domain.objective import Objective
 from okrledger.services.cycles import get_cycle
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
+from okrledger.services.tenant_settings import ActiveObjectiveCount, check_room_to_activate
 
 # Alignment checks read the tree and then write; one at a time per tenant keeps two
 # concurrent alignments (A under B, B under A) from both passing and forming a loop.
@@ -123,12 +124,19 @@ async def revise_objective(
 
 
 async def assign_objective_owner(
-    cmd: AssignObjectiveOwner, context: CommandContext, handler: Handler
+    cmd: AssignObjectiveOwner,
+    context: CommandContext,
+    handler: Handler,
+    active: ActiveObjectiveCount | None = None,
 ) -> Outcome[Objective]:
-    """Hand an objective to another owner (a person or a team)."""
+    """Hand an objective to another owner (a person or a team); with `active`, an active one
+    only within the new owner's cap on active objectives in its cycle."""
 
     async def decide(objective: Objective) -> None:
+        before = objective.owner
         objective.assign_owner(cmd.owner, cmd.team)
+        if active is not None and objective.owner != before:
+            await check_room_to_activate(handler, context.tenant_id, objective, active)
 
     return await handler.update(
         context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
@@ -155,12 +163,18 @@ async def align_objective(
 
 
 async def activate_objective(
-    cmd: ActivateObjective, context: CommandContext, handler: Handler
+    cmd: ActivateObjective,
+    context: CommandContext,
+    handler: Handler,
+    active: ActiveObjectiveCount | None = None,
 ) -> Outcome[Objective]:
-    """Move a draft objective to active."""
+    """Move a draft objective to active; with `active`, within the tenant's cap on active
+    objectives per owner and cycle (TooManyActiveObjectives past it)."""
 
     async def decide(objective: Objective) -> None:
         objective.activate()
+        if active is not None:  # judged after the lifecycle's own checks; a refusal appends none
+            await check_room_to_activate(handler, context.tenant_id, objective, active)
 
     return await handler.update(
         context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
@@ -207,12 +221,18 @@ async def archive_objective(
 
 
 async def restore_objective(
-    cmd: RestoreObjective, context: CommandContext, handler: Handler
+    cmd: RestoreObjective,
+    context: CommandContext,
+    handler: Handler,
+    active: ActiveObjectiveCount | None = None,
 ) -> Outcome[Objective]:
-    """Bring an archived objective back to the status it had."""
+    """Bring an archived objective back to the status it had; with `active`, an active one
+    only within its owner's cap on active objectives in its cycle."""
 
     async def decide(objective: Objective) -> None:
         objective.restore()
+        if active is not None:
+            await check_room_to_activate(handler, context.tenant_id, objective, active)
 
     return await handler.update(
         context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version

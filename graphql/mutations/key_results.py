@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Self
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
 from okrledger.domain.objective import Confidence, MetricKind
+from okrledger.domain.objective import Objective as ObjectiveState
 from okrledger.graphql.context import Context
 from okrledger.graphql.errors import Problem
 from okrledger.graphql.mutations.common import (
@@ -21,7 +22,8 @@ from okrledger.graphql.mutations.common import (
 )
 from okrledger.graphql.mutations.objectives import ObjectivePayload
 from okrledger.graphql.permissions import CanEditGoals
-from okrledger.services import key_results
+from okrledger.services import key_results, tenant_settings
+from okrledger.services.handling import Outcome
 
 
 @strawberry.input
@@ -85,7 +87,13 @@ class CheckInKeyResultInput(KeyResultChangeInput):
 
 @strawberry.type
 class AddKeyResultPayload(ObjectivePayload):
-    pass
+    @classmethod
+    async def read(cls, info: Info[Context, None], outcome: Outcome[ObjectiveState]) -> Self:
+        payload = await super().read(info, outcome)
+        payload.warnings = await tenant_settings.key_result_warnings(
+            handler(info), info.context.caller().tenant_id, outcome.aggregate
+        )
+        return payload
 
 
 @strawberry.type

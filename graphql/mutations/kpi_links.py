@@ -8,8 +8,10 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
+from okrledger.domain.errors import DomainError
+from okrledger.domain.kpi_direction import DirectionMismatch
 from okrledger.graphql.context import Context
-from okrledger.graphql.errors import Problem
+from okrledger.graphql.errors import DirectionMismatchError, Problem, field_name, user_error
 from okrledger.graphql.mutations.common import (
     ChangeInput,
     answer,
@@ -45,7 +47,8 @@ class UnlinkKeyResultFromKpiPayload(ObjectivePayload):
 
 
 LinkKeyResultToKpiResult = Annotated[
-    LinkKeyResultToKpiPayload | Problem, strawberry.union("LinkKeyResultToKpiResult")
+    LinkKeyResultToKpiPayload | Problem | DirectionMismatchError,
+    strawberry.union("LinkKeyResultToKpiResult"),
 ]
 UnlinkKeyResultFromKpiResult = Annotated[
     UnlinkKeyResultFromKpiPayload | Problem, strawberry.union("UnlinkKeyResultFromKpiResult")
@@ -56,7 +59,8 @@ UnlinkKeyResultFromKpiResult = Annotated[
 class KpiLinkMutations:
     @strawberry.mutation(
         description="Make a numeric key result follow a KPI's readings (expectedVersion is the "
-        "objective's); it takes the latest reading observed in its cycle at once.",
+        "objective's); it takes the latest reading observed in its cycle at once. A KPI "
+        "wanting the other direction is refused with a DirectionMismatchError.",
         permission_classes=[CanEditKpis],
     )
     async def link_key_result_to_kpi(
@@ -68,12 +72,17 @@ class KpiLinkMutations:
             kpi_id=input.kpi_id,
             expected_version=input.expected_version,
         )
-        return await answer(
-            info,
-            kpi_links.link_key_result_to_kpi(cmd, command_context(info, input), handler(info)),
-            LinkKeyResultToKpiPayload,
-            target="objectiveId",
-        )
+        try:
+            outcome = await kpi_links.link_key_result_to_kpi(
+                cmd, command_context(info, input), handler(info)
+            )
+        except DirectionMismatch as error:
+            return DirectionMismatchError(
+                code=error.code, message=error.message, field=field_name(error.field)
+            )
+        except DomainError as error:
+            return user_error(error, target="objectiveId")
+        return await LinkKeyResultToKpiPayload.read(info, outcome)
 
     @strawberry.mutation(
         description="Stop a key result following its KPI; it keeps its current value.",

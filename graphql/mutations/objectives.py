@@ -20,10 +20,11 @@ from okrledger.graphql.mutations.common import (
     handler,
     refuse_version_of_new,
 )
+from okrledger.graphql.mutations.okr_policy import active_objectives
 from okrledger.graphql.permissions import READ_BACK, CanEditGoals, CanReadGoals
 from okrledger.graphql.queries.okr import read_objective
 from okrledger.graphql.types.objective import Objective
-from okrledger.services import objectives
+from okrledger.services import objectives, tenant_settings
 from okrledger.services.handling import Outcome
 
 
@@ -95,6 +96,11 @@ class RestoreObjectiveInput(ObjectiveChangeInput):
 @strawberry.interface(description="An objective or key result command succeeded.")
 class ObjectivePayload(MutationPayload):
     objective_id: strawberry.Private[UUID]
+    warnings: list[str] = strawberry.field(
+        default_factory=list,
+        description="The change was made, but passed a soft cap of the tenant's OKR policy "
+        "(see okrPolicy): what to tell the user. Empty otherwise.",
+    )
 
     @strawberry.field(
         description=READ_BACK.format("objective", "goals"), permission_classes=[CanReadGoals]
@@ -123,7 +129,23 @@ class ReviseObjectivePayload(ObjectivePayload):
 
 
 @strawberry.type
-class AssignObjectiveOwnerPayload(ObjectivePayload):
+class ActivePayload(ObjectivePayload):
+    """A payload of a change that can make an objective an active one of its owner."""
+
+    @classmethod
+    async def read(cls, info: Info[Context, None], outcome: Outcome[ObjectiveState]) -> Self:
+        payload = await super().read(info, outcome)
+        payload.warnings = await tenant_settings.activation_warnings(
+            handler(info),
+            info.context.caller().tenant_id,
+            outcome.aggregate,
+            active_objectives(info),
+        )
+        return payload
+
+
+@strawberry.type
+class AssignObjectiveOwnerPayload(ActivePayload):
     pass
 
 
@@ -133,7 +155,7 @@ class AlignObjectivePayload(ObjectivePayload):
 
 
 @strawberry.type
-class ActivateObjectivePayload(ObjectivePayload):
+class ActivateObjectivePayload(ActivePayload):
     pass
 
 
@@ -153,7 +175,7 @@ class ArchiveObjectivePayload(ObjectivePayload):
 
 
 @strawberry.type
-class RestoreObjectivePayload(ObjectivePayload):
+class RestoreObjectivePayload(ActivePayload):
     pass
 
 
@@ -248,7 +270,9 @@ class ObjectiveMutations:
         )
         return await answer(
             info,
-            objectives.assign_objective_owner(cmd, command_context(info, input), handler(info)),
+            objectives.assign_objective_owner(
+                cmd, command_context(info, input), handler(info), active_objectives(info)
+            ),
             AssignObjectiveOwnerPayload,
             target="objectiveId",
         )
@@ -283,7 +307,9 @@ class ObjectiveMutations:
         )
         return await answer(
             info,
-            objectives.activate_objective(cmd, command_context(info, input), handler(info)),
+            objectives.activate_objective(
+                cmd, command_context(info, input), handler(info), active_objectives(info)
+            ),
             ActivateObjectivePayload,
             target="objectiveId",
         )
@@ -354,7 +380,9 @@ class ObjectiveMutations:
         )
         return await answer(
             info,
-            objectives.restore_objective(cmd, command_context(info, input), handler(info)),
+            objectives.restore_objective(
+                cmd, command_context(info, input), handler(info), active_objectives(info)
+            ),
             RestoreObjectivePayload,
             target="objectiveId",
         )

@@ -21,16 +21,29 @@ from okrledger.graphql.queries.common import (
 )
 from okrledger.graphql.types.cycle import Cycle
 from okrledger.graphql.types.objective import KeyResult, Objective, OkrGraph
+from okrledger.graphql.types.okr_policy import OkrPolicy
 from okrledger.graphql.types.okr_tree import OkrTree
 from okrledger.graphql.types.pages import Connection, connection_of
 from okrledger.projections import okr_queries
 from okrledger.projections.collector import collector_paused
+from okrledger.services import tenant_settings
 
 AS_OF = strawberry.argument(description="Read as of a past time or position; now if null.")
 
 
 @strawberry.type
 class OkrQueries:
+    @strawberry.field(
+        description="The tenant's OKR rules: the caps on key results and active objectives "
+        "(soft: a warning; hard: a refusal), so a form can say so before a change is sent.",
+        permission_classes=[CanReadGoals],
+    )
+    async def okr_policy(self, info: Info[Context, None]) -> OkrPolicy:
+        settings = await tenant_settings.okr_settings(
+            info.context.handler, info.context.caller().tenant_id
+        )
+        return OkrPolicy.defaults() if settings is None else OkrPolicy.of(settings)
+
     @strawberry.field(
         description="The tenant's cycles, latest start first.", permission_classes=[CanReadGoals]
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 from uuid import UUID
 
 import strawberry
@@ -12,12 +12,18 @@ import strawberry
 from okrledger.projections.kpi_queries import LoggedReadingView
 from okrledger.projections.progress_explanation import (
     ChildContribution,
+    ExcludedChild,
     KeyResultContribution,
     ProgressExplanation,
     RollUpPart,
     RollUpPartKind,
     ValueSource,
 )
+
+if TYPE_CHECKING:
+    # Named lazily: the objective types register the enum, with its description; a name
+    # resolved here, while they are still importing, would make a second, bare one.
+    from okrledger.domain.objective import ObjectiveStatus
 
 strawberry.enum(ValueSource, description="What set a key result's current value.")
 strawberry.enum(
@@ -106,6 +112,25 @@ class ChildContributionEntry:
         )
 
 
+@strawberry.type(description="An aligned child that does not count towards the roll-up, and why.")
+class ExcludedChildEntry:
+    objective_id: UUID
+    title: str
+    status: Annotated[ObjectiveStatus, strawberry.lazy("okrledger.graphql.types.objective")] = (
+        strawberry.field(description="DRAFT or ARCHIVED.")
+    )
+    reason: str = strawberry.field(description="Why it is left out, for a person to read.")
+
+    @classmethod
+    def of(cls, entry: ExcludedChild) -> Self:
+        return cls(
+            objective_id=entry.objective_id,
+            title=entry.title,
+            status=entry.status,
+            reason=entry.reason,
+        )
+
+
 @strawberry.type(description="One of the (at most two) parts of rolledUpProgress.")
 class ProgressRollUpPart:
     kind: RollUpPartKind
@@ -134,8 +159,12 @@ class ProgressExplanationView:
     )
     children_progress: Decimal | None
     children: list[ChildContributionEntry] = strawberry.field(
-        description="The unarchived children in this cycle; contributions add up to "
-        "childrenProgress."
+        description="The children in this cycle that count (active or closed); contributions "
+        "add up to childrenProgress."
+    )
+    excluded_children: list[ExcludedChildEntry] = strawberry.field(
+        description="The children in this cycle left out of childrenProgress: drafts (not "
+        "committed to yet) and archived ones."
     )
     rolled_up_progress: Decimal
     roll_up: list[ProgressRollUpPart] = strawberry.field(
@@ -152,6 +181,7 @@ class ProgressExplanationView:
             key_results=[KeyResultContributionEntry.of(k) for k in explanation.key_results],
             children_progress=explanation.children_progress,
             children=[ChildContributionEntry.of(c) for c in explanation.children],
+            excluded_children=[ExcludedChildEntry.of(c) for c in explanation.excluded_children],
             rolled_up_progress=explanation.rolled_up_progress,
             roll_up=[ProgressRollUpPart.of(p) for p in explanation.roll_up],
         )

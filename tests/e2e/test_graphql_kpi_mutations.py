@@ -32,7 +32,7 @@ async def test_a_kpi_key_taken_in_the_tenant_is_already_exists(editor: Api) -> N
     result = await editor.mutate("defineKpi", kpi_input(key=kpi["key"]), KPI)
 
     assert result["__typename"] == "AlreadyExistsError"
-    assert result["code"] == "ALREADY_EXISTS"
+    assert (result["code"], result["field"]) == ("ALREADY_EXISTS", "key")
 
 
 async def test_a_malformed_kpi_key_is_a_validation_error_on_key(editor: Api) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.e2e.kpi_steps import define_kpi, record_reading
-from tests.e2e.okr_steps import OBJECTIVE, set_objective, start_cycle
+from tests.e2e.okr_steps import OBJECTIVE, activate, set_objective, start_cycle
 from tests.e2e.read_steps import check_in, read
 from tests.e2e.server import Api
 
@@ -21,6 +21,7 @@ EXPLAINED = """query($id: UUID!, $asOf: AsOfInput) {
         kpiReading { kpiId kpiName readingId value observedAt recordedAt position }
       }
       children { objectiveId title rolledUpProgress share contribution }
+      excludedChildren { objectiveId title status reason }
       rollUp { kind progress share contribution }
     } } }"""
 
@@ -124,6 +125,7 @@ async def test_roll_up_from_aligned_children_adds_up_to_rolled_up_progress(edito
         child = await set_objective(editor, cycle["id"], parentId=parent["id"])
         kr = await key_result(editor, child["id"], "Leads", "0", "7", "1")
         await check_in(editor, child["id"], kr["id"], value)
+        await activate(editor, child["id"])
         children.append(child)
 
     found = await explained(editor, parent["id"])
@@ -140,6 +142,34 @@ async def test_roll_up_from_aligned_children_adds_up_to_rolled_up_progress(edito
     assert explanation["rollUp"][1]["progress"] == found["childrenProgress"]
     assert total(explanation["rollUp"]) == Decimal(found["rolledUpProgress"])
     assert explanation["rolledUpProgress"] == found["rolledUpProgress"]
+
+
+async def test_a_draft_child_is_left_out_of_the_roll_up_and_named_as_excluded(
+    editor: Api,
+) -> None:
+    # Given a parent without key results, an active child at 7/10 and a draft child at 0
+    cycle = await start_cycle(editor)
+    parent = await set_objective(editor, cycle["id"], title="Company")
+    active = await set_objective(editor, cycle["id"], title="Sales", parentId=parent["id"])
+    kr = await key_result(editor, active["id"], "Deals", "0", "10", "1")
+    await check_in(editor, active["id"], kr["id"], "7")
+    await activate(editor, active["id"])
+    draft = await set_objective(editor, cycle["id"], title="Hiring", parentId=parent["id"])
+
+    found = await explained(editor, parent["id"])
+
+    # Then the parent's progress is the active child's alone
+    assert Decimal(found["rolledUpProgress"]) == Decimal("0.7")
+    explanation = found["progressExplanation"]
+    assert [c["objectiveId"] for c in explanation["children"]] == [active["id"]]
+    [excluded] = explanation["excludedChildren"]
+    assert (excluded["objectiveId"], excluded["title"], excluded["status"]) == (
+        draft["id"],
+        "Hiring",
+        "DRAFT",
+    )
+    assert "draft" in excluded["reason"]
+    assert "not counted: 'Hiring' (draft)" in explanation["formula"]
 
 
 async def test_an_explanation_as_of_a_past_position_explains_the_progress_then(

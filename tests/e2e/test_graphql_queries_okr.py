@@ -164,6 +164,7 @@ async def test_the_okr_tree_nests_children_under_roots_with_rolled_up_progress(
     child = await set_objective(editor, cycle["id"], title="Team", parentId=parent["id"])
     key_result = await add_key_result(editor, child["id"])  # 31 -> 45
     await check_in(editor, child["id"], key_result["id"], "45")
+    await activate(editor, child["id"])  # only committed children count
 
     tree = (await read(editor, TREE, cycle=cycle["id"]))["okrTree"]
 

@@ -23,6 +23,7 @@ QUERIES: dict[str, tuple[str, set[Role]]] = {
     "objectives": ("{ objectives { edges { cursor } } }", GOAL_READERS),
     "okrTree": (f'{{ okrTree(cycle: "{ANY_ID}") {{ roots {{ id }} }} }}', GOAL_READERS),
     "keyResult": (f'{{ keyResult(id: "{ANY_ID}") {{ id }} }}', GOAL_READERS),
+    "okrPolicy": ("{ okrPolicy { maxKeyResults } }", GOAL_READERS),
     "goalHistory": (
         f'{{ goalHistory(streamId: "{ANY_ID}") {{ edges {{ cursor }} }} }}',
         HISTORY_READERS,

@@ -75,6 +75,8 @@ async def theirs(client: ApiClient, other_tenant: str) -> Theirs:
     )
     assert linked["__typename"] == "LinkKeyResultToKpiPayload", linked
     webhook = await register(owner)
+    policy = await owner.mutate("setOkrPolicy", {"maxKeyResults": 3}, "")
+    assert policy["__typename"] == "SetOkrPolicyPayload", policy
     return Theirs(
         other_tenant, objective["cycleId"], objective["id"], key_result["id"], kpi["id"],
         reading["readingId"], webhook["webhook"]["id"],
@@ -113,6 +115,7 @@ QUERIES: dict[str, str] = {
     "webhooks": "{ webhooks(includeRemoved: true) { id } }",
     "webhook": "query($w: UUID!) { webhook(id: $w) { id } }",
     "serverVersion": "{ serverVersion }",
+    "okrPolicy": "{ okrPolicy { maxKeyResults version } }",
 }
 
 
@@ -193,6 +196,8 @@ async def test_a_query_with_another_tenants_ids_sees_nothing_of_them(
         assert answer == {"tenantId": tenant}
     elif name == "verifyAuditChain":
         assert answer == {"checked": 0}
+    elif name == "okrPolicy":  # its own (the defaults), not theirs
+        assert answer == {"maxKeyResults": 5, "version": 0}
     elif name != "serverVersion":
         assert nothing(answer), answer
 

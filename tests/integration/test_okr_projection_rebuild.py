@@ -144,7 +144,11 @@ class Program:
         elif what in ("link", "unlink", "follow") and objective and kr:
             await self._kpi_step(what, objective, kr, ctx, n)
         elif what == "policy":
-            cmd = tenant_settings.SetOKRPolicy(1 + n % 10, allow_percent_stretch=bool(b % 2))
+            cmd = tenant_settings.SetOKRPolicy(
+                1 + n % 10,
+                allow_percent_stretch=bool(b % 2),
+                soft_max_key_results=None if b % 3 else 1,
+            )
             await tenant_settings.set_okr_policy(cmd, ctx, h)
 
     async def _kpi_step(

@@ -44,9 +44,15 @@ async def an_objective(
     title: str,
     parent: uuid.UUID | None = None,
     owner: str = "support",
+    *,
+    active: bool = False,
 ) -> uuid.UUID:
     cmd = objectives.SetObjective(title, cycle_id, owner, parent_id=parent)
-    return (await objectives.set_objective(cmd, ctx(tenant), handler)).aggregate.id
+    objective_id = (await objectives.set_objective(cmd, ctx(tenant), handler)).aggregate.id
+    if active:  # only active (and closed) children count towards their parent
+        activate = objectives.ActivateObjective(objective_id)
+        await objectives.activate_objective(activate, ctx(tenant), handler)
+    return objective_id
 
 
 async def a_key_result(
@@ -104,9 +110,9 @@ async def test_a_parent_shows_its_own_progress_and_the_mean_progress_of_its_chil
     cycle = await a_cycle(handler, tenant)
     company = await an_objective(handler, tenant, cycle, "Grow the business")
     await a_key_result(handler, tenant, company, target=10, current=2)  # 0.2
-    seo = await an_objective(handler, tenant, cycle, "SEO", parent=company)
+    seo = await an_objective(handler, tenant, cycle, "SEO", parent=company, active=True)
     await a_key_result(handler, tenant, seo, target=10, current=6)  # 0.6
-    ads = await an_objective(handler, tenant, cycle, "Ads", parent=company)
+    ads = await an_objective(handler, tenant, cycle, "Ads", parent=company, active=True)
     await a_key_result(handler, tenant, ads, target=10, current=10)  # 1.0
 
     async with database.transaction(tenant, readonly=True) as rows:
@@ -222,9 +228,9 @@ async def test_archived_objectives_leave_the_tree_and_the_roll_up(
 ) -> None:
     cycle = await a_cycle(handler, tenant)
     parent = await an_objective(handler, tenant, cycle, "Parent")
-    kept = await an_objective(handler, tenant, cycle, "Kept", parent=parent)
+    kept = await an_objective(handler, tenant, cycle, "Kept", parent=parent, active=True)
     await a_key_result(handler, tenant, kept, target=10, current=4)
-    gone = await an_objective(handler, tenant, cycle, "Gone", parent=parent)
+    gone = await an_objective(handler, tenant, cycle, "Gone", parent=parent, active=True)
     await a_key_result(handler, tenant, gone, target=10, current=10)
     await objectives.archive_objective(objectives.ArchiveObjective(gone), ctx(tenant), handler)
 

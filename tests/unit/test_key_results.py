@@ -301,6 +301,62 @@ def test_yes_no_key_result_values_are_zero_or_one() -> None:
     )
 
 
+@pytest.mark.parametrize("metric", [MetricKind.BOOLEAN, MetricKind.MILESTONE])
+@pytest.mark.parametrize(
+    ("field", "start", "target"),
+    [("target", 0, 2), ("target", 0, "0.5"), ("start", -1, 1), ("start", "0.5", 1)],
+)
+def test_yes_no_and_milestone_start_and_target_are_zero_or_one(
+    metric: MetricKind, field: str, start: int | str, target: int | str
+) -> None:
+    objective = new_objective()
+
+    with pytest.raises(InvalidKeyResult) as refused:
+        objective.add_key_result(
+            key_result_id=uuid4(),
+            title="Launch",
+            metric=metric,
+            start=start,
+            target=target,
+            cycle_closed=False,
+        )
+
+    assert refused.value.field == field
+    assert names(objective) == ["ObjectiveSet", "ObjectiveActivated"]
+
+
+@pytest.mark.parametrize("value", ["2", "0.5", "-1"])
+def test_a_milestone_check_in_is_zero_or_one(value: str) -> None:
+    objective = new_objective()
+    key_result_id = uuid4()
+    objective.add_key_result(
+        key_result_id=key_result_id, title="Launch", metric=MetricKind.MILESTONE,
+        cycle_closed=False,
+    )  # fmt: skip
+
+    with pytest.raises(InvalidKeyResult) as refused:
+        objective.check_in_key_result(
+            key_result_id=key_result_id, value=value, confidence=Confidence.ON_TRACK, now=T0
+        )
+
+    assert refused.value.field == "value"
+    assert objective.key_results[key_result_id].current == 0
+
+
+def test_revising_a_milestone_target_beyond_one_is_refused() -> None:
+    objective = new_objective()
+    key_result_id = uuid4()
+    objective.add_key_result(
+        key_result_id=key_result_id, title="Launch", metric=MetricKind.MILESTONE,
+        cycle_closed=False,
+    )  # fmt: skip
+
+    with pytest.raises(InvalidKeyResult) as refused:
+        objective.revise_key_result(key_result_id=key_result_id, target=3, cycle_closed=False)
+
+    assert refused.value.field == "target"
+
+
 def test_adding_the_same_key_result_id_twice_is_refused() -> None:
     objective = new_objective()
     kr = add_number(objective)

@@ -59,6 +59,39 @@ def test_an_archived_child_is_listed_but_not_counted() -> None:
     assert views[top.id].rolled_up_progress == Decimal("0.5")
 
 
+def test_a_draft_child_is_listed_but_not_counted() -> None:
+    top = objective("0.709", key_results=0)
+    active = objective("0.709", top.id)
+    draft = objective("0", top.id, key_results=0, status=ObjectiveStatus.DRAFT)
+
+    views = {v.id: v for v in roll_up(CYCLE, [top, active, draft], [], T)}
+
+    assert views[top.id].child_ids == (active.id, draft.id)
+    assert views[top.id].counted_child_ids == (active.id,)
+    assert views[top.id].rolled_up_progress == Decimal("0.709")
+
+
+def test_a_closed_child_still_counts() -> None:
+    top = objective("0", key_results=0)
+    closed = objective("0.8", top.id, status=ObjectiveStatus.CLOSED)
+
+    views = {v.id: v for v in roll_up(CYCLE, [top, closed], [], T)}
+
+    assert views[top.id].rolled_up_progress == Decimal("0.8")
+
+
+def test_a_parent_whose_children_are_all_drafts_rolls_up_to_its_own_progress() -> None:
+    top = objective("0.3")
+    draft = objective("1", top.id, status=ObjectiveStatus.DRAFT)
+
+    views = {v.id: v for v in roll_up(CYCLE, [top, draft], [], T)}
+
+    assert (views[top.id].children_progress, views[top.id].rolled_up_progress) == (
+        None,
+        Decimal("0.3"),
+    )
+
+
 def test_a_child_whose_parent_is_outside_the_cycle_is_a_root() -> None:
     child = objective("0.3", uuid4())
     (view,) = roll_up(CYCLE, [child], [], T)
@@ -92,3 +125,32 @@ def test_every_objective_appears_once_and_after_its_parent(
         if s.parent_id is not None:
             assert order.index(s.parent_id) < order.index(s.id)
     assert all(Decimal(0) <= v.rolled_up_progress <= Decimal(1) for v in views)
+
+
+@given(
+    st.lists(st.integers(0, 30), max_size=25),
+    st.lists(st.integers(0, 10), max_size=25),
+    st.lists(st.sampled_from(list(ObjectiveStatus)), max_size=25),
+)
+def test_drafts_and_archived_goals_never_move_the_roll_up_of_the_goals_that_count(
+    parents: list[int], progress: list[int], statuses: list[ObjectiveStatus]
+) -> None:
+    summaries: list[ObjectiveSummary] = []
+    for i, (p, value, status) in enumerate(zip(parents, progress, statuses, strict=False)):
+        parent = summaries[p % i].id if i and p % 3 else None
+        summaries.append(objective(str(Decimal(value) / 10), parent, status=status))
+    # What is left without the goals that do not count, and everything under them.
+    left_out = {s.id for s in summaries if s.status in (ObjectiveStatus.DRAFT,
+                                                        ObjectiveStatus.ARCHIVED)}  # fmt: skip
+    for s in summaries:  # parents come first, so a subtree is marked top down
+        if s.parent_id in left_out:
+            left_out.add(s.id)
+    counted = [s for s in summaries if s.id not in left_out]
+    roots_left_out = {s.id for s in summaries if s.id in left_out and s.parent_id not in left_out}
+
+    everything = {v.id: v for v in roll_up(CYCLE, summaries, [], T)}
+    only_counted = {v.id: v for v in roll_up(CYCLE, counted, [], T)}
+
+    for objective_id, view in only_counted.items():
+        assert everything[objective_id].rolled_up_progress == view.rolled_up_progress
+        assert not roots_left_out & set(everything[objective_id].counted_child_ids)
