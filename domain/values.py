@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 
 from okrledger.domain.errors import InvalidValue
 
@@ -51,3 +51,31 @@ def non_blank(text: str, *, field: str, max_length: int = 500) -> str:
     if len(cleaned) > max_length:
         raise InvalidValue(f"{field} must be at most {max_length} characters", field=field)
     return cleaned
+
+
+# Progress, pace, grades, shares and contributions are fractions of 0..1: shown to this
+# many places (rounded half-even, like the banker's rounding of Decimal itself).
+FRACTION_PLACES = 4
+_FRACTION_STEP = Decimal(1).scaleb(-FRACTION_PLACES)
+
+
+def plain(number: Decimal | int) -> str:
+    """The one canonical text of a number, wherever it is shown: plain notation, never an
+    exponent, no superfluous zeros ("1200000", "70000", "0", "0.5", "-3.25").
+
+    str(Decimal) keeps whatever exponent arithmetic or JSON decoding left ("1.20E+6",
+    "7E+4", "0E-28"); format "f" never uses an exponent, and only zeros after the point
+    are stripped, so the value is unchanged and integers keep their zeros.
+    """
+    text = format(number, "f") if isinstance(number, Decimal) else str(number)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fraction(number: Decimal) -> Decimal:
+    """A fraction (progress, pace, grade, share, contribution) to FRACTION_PLACES places."""
+    with localcontext() as context:
+        context.prec = 60  # enough for any finite_decimal; quantize must not overflow
+        rounded = number.quantize(_FRACTION_STEP, rounding=ROUND_HALF_EVEN)
+    return Decimal(plain(rounded))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from okrledger.domain.values import plain
 from okrledger.projections import versioned
 from okrledger.projections.base import Rows
 from okrledger.projections.change_log import Describer, Description, FieldChange
@@ -25,7 +26,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, Enum):
         return value.name
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return plain(value)
     return str(value)
 
 

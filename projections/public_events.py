@@ -3,7 +3,8 @@
 Each domain event class maps to a versioned public type (`okr.objective.set.v1`). The map is
 keyed by the class itself, so renaming a class or module changes no public name, and a
 stored event of a renamed class still decodes (eventsourcing's topic register) to the same
-class. Bodies are clean JSON: camelCase keys, Decimals as strings, times ISO-8601 UTC.
+class. Bodies are clean JSON: camelCase keys, Decimals as strings in plain notation
+(domain/values.py `plain`: "1200000", never "1.20E+6"), times ISO-8601 UTC.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from okrledger.domain.cycle import Cycle
 from okrledger.domain.kpi import KPI
 from okrledger.domain.objective import Objective
 from okrledger.domain.tenant_settings import TenantSettings
+from okrledger.domain.values import plain
 from okrledger.domain.webhook import Webhook
 from okrledger.projections.recorded import RecordedEvent
 
@@ -99,7 +101,12 @@ def camel(name: str) -> str:
 
 
 def to_json_value(value: Any) -> Any:
-    if isinstance(value, Decimal | UUID):
+    if isinstance(value, Decimal):
+        # Stored payloads keep the text they were written with ("1.20E+6" from before
+        # inputs were normalised): the hash chain is over those bytes, so the canonical
+        # text is made here, on the way out, for every consumer alike.
+        return plain(value)
+    if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -124,7 +124,7 @@ def test_a_cloud_event_has_the_envelope_and_a_clean_camel_case_body() -> None:
         "metric": "NUMBER",
         "currency": None,
         "start": "0",
-        "target": "15.0",
+        "target": "15",  # as given: "15.0"; shown without the superfluous zero
         "unit": "",
         "weight": "1",
     }
