@@ -9,6 +9,7 @@ class. Bodies are clean JSON: camelCase keys, Decimals as strings in plain notat
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -16,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from okrledger.domain.cycle import Cycle
+from okrledger.domain.event_types import check_type_filter, expand
 from okrledger.domain.kpi import KPI
 from okrledger.domain.objective import Objective
 from okrledger.domain.tenant_settings import TenantSettings
@@ -81,6 +83,30 @@ def filter_names(public: str) -> tuple[str, ...]:
     return (public,) if other is None else (public, other)
 
 
+PUBLIC_NAMES = frozenset(PUBLIC_TYPES.values())
+
+
+def asked_types(given: Sequence[str] | None, *, field: str) -> frozenset[str] | None:
+    """The public types a reader's type filter asks for (None: no filter, every type).
+
+    Names and families are checked by the one parser every filter uses
+    (domain/event_types.py): an unknown one is refused, listing the valid ones.
+    """
+    if not given:
+        return None
+    return expand(check_type_filter(given, PUBLIC_NAMES, field=field), PUBLIC_NAMES)
+
+
+def event_names(public: Collection[str]) -> list[str]:
+    """The event names the change history records (`ObjectiveSet`) for these public types,
+    with the events a filter for them also answers (batches of readings for readings)."""
+    return sorted(
+        kind.__name__
+        for kind, name in PUBLIC_TYPES.items()
+        if any(asked in public for asked in filter_names(name))
+    )
+
+
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 
@@ -123,11 +149,17 @@ def to_json_value(value: Any) -> Any:
 
 def body(event: Any) -> dict[str, Any]:
     """The event's own fields, without the envelope (id, version, time live in the CloudEvent)."""
-    return {
+    fields = {
         camel(name): to_json_value(value)
         for name, value in vars(event).items()
         if name not in _ENVELOPE
     }
+    if isinstance(event, _kpi.KPIReadingsRecorded):
+        # A batch stores its readings' values already as text, as they were written.
+        fields["readings"] = [
+            {**row, "value": plain(Decimal(row["value"]))} for row in fields["readings"]
+        ]
+    return fields
 
 
 def cloud_event(record: RecordedEvent, event: Any) -> dict[str, Any]:

@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from okrledger.domain.errors import NotFound
+from okrledger.domain.event_types import check_type_filter
 from okrledger.domain.webhook import (
     InvalidWebhook,
     Webhook,
     check_event_types,
     check_url_shape,
-    matches,
 )
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
@@ -109,9 +109,8 @@ async def register_webhook(
     url = check_url_shape(cmd.url)
     await check_destination(url, ports.resolver, ports.allowed_networks)
     event_types = check_event_types(cmd.event_types)
-    for pattern in event_types:
-        if not any(matches([pattern], known) for known in ports.known_event_types):
-            raise InvalidWebhook(f"{pattern!r} matches no event type", field="eventTypes")
+    # The same names and families, refused the same way, as every other type filter.
+    check_type_filter(event_types, ports.known_event_types, field="eventTypes")
     webhook_id = cmd.webhook_id or uuid4()
     secret = new_secret()
     with ports.secrets.staged(context.command_id, webhook_id, secret) as secret:
