@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 
 from okrledger.domain.errors import InvalidValue
@@ -79,3 +80,18 @@ def fraction(number: Decimal) -> Decimal:
         context.prec = 60  # enough for any finite_decimal; quantize must not overflow
         rounded = number.quantize(_FRACTION_STEP, rounding=ROUND_HALF_EVEN)
     return Decimal(plain(rounded))
+
+
+def fractions_adding_up(parts: Sequence[Decimal]) -> list[Decimal]:
+    """Parts of a sum, each shown as a fraction, that still add up (in order) to exactly
+    `fraction(sum(parts))`: each is the rounded running sum less the one before it."""
+    shown: list[Decimal] = []
+    with localcontext() as context:
+        context.prec = 120  # running sums of 28-digit parts, without rounding
+        total, before = Decimal(0), Decimal(0)
+        for part in parts:
+            total += part
+            rounded = fraction(total)
+            shown.append(Decimal(plain(rounded - before)))
+            before = rounded
+    return shown
