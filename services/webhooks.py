@@ -16,7 +16,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
-from okrledger.domain.errors import NotFound
+from okrledger.domain.errors import InvalidValue, NotFound
 from okrledger.domain.event_types import check_type_filter
 from okrledger.domain.webhook import (
     InvalidWebhook,
@@ -110,7 +110,10 @@ async def register_webhook(
     await check_destination(url, ports.resolver, ports.allowed_networks)
     event_types = check_event_types(cmd.event_types)
     # The same names and families, refused the same way, as every other type filter.
-    check_type_filter(event_types, ports.known_event_types, field="eventTypes")
+    try:
+        check_type_filter(event_types, ports.known_event_types, field="eventTypes")
+    except InvalidValue as refused:
+        raise InvalidWebhook(refused.message, field="eventTypes") from None
     webhook_id = cmd.webhook_id or uuid4()
     secret = new_secret()
     with ports.secrets.staged(context.command_id, webhook_id, secret) as secret:
