@@ -84,6 +84,8 @@ def filter_names(public: str) -> tuple[str, ...]:
 
 
 PUBLIC_NAMES = frozenset(PUBLIC_TYPES.values())
+# By the event name the change history records (`ObjectiveSet`).
+PUBLIC_BY_NAME: dict[str, str] = {kind.__name__: name for kind, name in PUBLIC_TYPES.items()}
 
 
 def asked_types(given: Sequence[str] | None, *, field: str) -> frozenset[str] | None:

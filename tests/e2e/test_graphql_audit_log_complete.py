@@ -15,8 +15,8 @@ from tests.e2e.server import Api, ApiClient, as_caller
 from tests.e2e.ws_steps import acknowledged, events, receive, socket, subscribe
 
 AUDIT_LOG = """query($filter: AuditLogFilter) { auditLog(filter: $filter, first: 100) {
-  edges { node { position eventType actor commandId reason summary observedAt source runId
-                 changes { field from to } } } } }"""
+  edges { node { position eventType publicType actor commandId reason summary observedAt
+                 source runId changes { field from to } } } } }"""
 
 
 @pytest.fixture
@@ -43,6 +43,7 @@ async def test_a_reading_is_in_the_audit_log_with_actor_command_reason_and_value
     [entry] = await audit_log(auditor, eventTypes=["kpi.reading.recorded.v1"])
     assert entry["position"] == recorded["position"]
     assert (entry["eventType"], entry["actor"]) == ("KPIReadingRecorded", "user-editor")
+    assert entry["publicType"] == "kpi.reading.recorded.v1"
     assert (entry["commandId"], entry["reason"]) == ("reading-1", "nightly sync")
     assert (entry["source"], entry["runId"]) == ("crm", "sync-7")
     assert entry["observedAt"] is not None

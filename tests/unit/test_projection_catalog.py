@@ -7,7 +7,7 @@ import pytest
 from okrledger.projections.catalog import ReadModels, okr_read_models, projections
 from okrledger.projections.change_log import ChangeLog
 from okrledger.projections.okr_tree import OkrTree
-from okrledger.projections.public_events import PUBLIC_TYPES
+from okrledger.projections.public_events import PUBLIC_BY_NAME, PUBLIC_TYPES
 
 
 def test_the_change_log_runs_after_the_read_models_its_describers_read() -> None:
@@ -37,3 +37,7 @@ def test_an_event_described_by_two_contexts_is_refused() -> None:
 def test_every_public_event_type_is_described_in_the_audit_log() -> None:
     change_log = projections()[-1]
     assert {kind.__name__ for kind in PUBLIC_TYPES} <= change_log.handles
+
+
+def test_each_event_name_of_the_history_has_one_public_type() -> None:
+    assert len(PUBLIC_BY_NAME) == len(PUBLIC_TYPES)
