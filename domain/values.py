@@ -60,6 +60,12 @@ FRACTION_PLACES = 4
 _FRACTION_STEP = Decimal(1).scaleb(-FRACTION_PLACES)
 
 
+# Where the canonical text is made: at output only. finite_decimal keeps a value as it was
+# given ("1.50", "7E+4"), so new events store the writer's own digits, like the ones stored
+# before; normalising at input would give the same fact two texts in the log (before and
+# after the change) while every reader still had to normalise the old ones, and the hash
+# chain is over stored bytes, which are never rewritten. So every way out (the GraphQL
+# Decimal scalar, public event bodies, history text, exports) goes through `plain`.
 def plain(number: Decimal | int) -> str:
     """The one canonical text of a number, wherever it is shown: plain notation, never an
     exponent, no superfluous zeros ("1200000", "70000", "0", "0.5", "-3.25").
