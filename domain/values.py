@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 
 from okrledger.domain.errors import InvalidValue
 
@@ -64,3 +65,52 @@ def check_reason(reason: str | None) -> None:
             f"reason must be at most {MAX_REASON_LENGTH} characters (got {len(reason)})",
             field="reason",
         )
+
+
+# Progress, pace, grades, shares and contributions are fractions of 0..1: shown to this
+# many places (rounded half-even, like the banker's rounding of Decimal itself).
+FRACTION_PLACES = 4
+_FRACTION_STEP = Decimal(1).scaleb(-FRACTION_PLACES)
+
+
+# Where the canonical text is made: at output only. finite_decimal keeps a value as it was
+# given ("1.50", "7E+4"), so new events store the writer's own digits, like the ones stored
+# before; normalising at input would give the same fact two texts in the log (before and
+# after the change) while every reader still had to normalise the old ones, and the hash
+# chain is over stored bytes, which are never rewritten. So every way out (the GraphQL
+# Decimal scalar, public event bodies, history text, exports) goes through `plain`.
+def plain(number: Decimal | int) -> str:
+    """The one canonical text of a number, wherever it is shown: plain notation, never an
+    exponent, no superfluous zeros ("1200000", "70000", "0", "0.5", "-3.25").
+
+    str(Decimal) keeps whatever exponent arithmetic or JSON decoding left ("1.20E+6",
+    "7E+4", "0E-28"); format "f" never uses an exponent, and only zeros after the point
+    are stripped, so the value is unchanged and integers keep their zeros.
+    """
+    text = format(number, "f") if isinstance(number, Decimal) else str(number)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fraction(number: Decimal) -> Decimal:
+    """A fraction (progress, pace, grade, share, contribution) to FRACTION_PLACES places."""
+    with localcontext() as context:
+        context.prec = 60  # enough for any finite_decimal; quantize must not overflow
+        rounded = number.quantize(_FRACTION_STEP, rounding=ROUND_HALF_EVEN)
+    return Decimal(plain(rounded))
+
+
+def fractions_adding_up(parts: Sequence[Decimal]) -> list[Decimal]:
+    """Parts of a sum, each shown as a fraction, that still add up (in order) to exactly
+    `fraction(sum(parts))`: each is the rounded running sum less the one before it."""
+    shown: list[Decimal] = []
+    with localcontext() as context:
+        context.prec = 120  # running sums of 28-digit parts, without rounding
+        total, before = Decimal(0), Decimal(0)
+        for part in parts:
+            total += part
+            rounded = fraction(total)
+            shown.append(Decimal(plain(rounded - before)))
+            before = rounded
+    return shown

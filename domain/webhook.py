@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from okrledger.domain.errors import DomainError, InvalidValue
+from okrledger.domain.event_types import matches as filter_matches
 
 ACTIVE = "active"
 PAUSED = "paused"
@@ -158,10 +159,7 @@ def check_description(description: str) -> str:
 
 def matches(patterns: Sequence[str], public_type: str) -> bool:
     """True when a public event type is among those a webhook asked for."""
-    return any(
-        p == "*" or p == public_type or (p.endswith(".*") and public_type.startswith(p[:-1]))
-        for p in patterns
-    )
+    return any(filter_matches(p, public_type) for p in patterns)
 
 
 Address = IPv4Address | IPv6Address

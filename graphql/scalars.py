@@ -9,9 +9,12 @@ error that names the input field, before any resolver runs.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
-from strawberry.schema.types.base_scalars import wrap_parser
+from strawberry.schema.types.base_scalars import DecimalDefinition, wrap_parser
 from strawberry.types.scalar import ScalarDefinition
+
+from okrledger.domain.values import plain
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # exclusive
@@ -58,4 +61,20 @@ DATETIME = ScalarDefinition(
     origin=datetime,
 )
 
-SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {date: DATE, datetime: DATETIME}
+# Decimals leave in their one canonical text (domain/values.py `plain`): strawberry's str()
+# would show "1.20E+6" or "0E-28". Input parsing, name and description stay strawberry's.
+DECIMAL = ScalarDefinition(
+    name=DecimalDefinition.name,
+    description=DecimalDefinition.description,
+    specified_by_url=None,
+    serialize=plain,
+    parse_value=DecimalDefinition.parse_value,
+    parse_literal=None,
+    origin=Decimal,
+)
+
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
+    date: DATE,
+    datetime: DATETIME,
+    Decimal: DECIMAL,
+}

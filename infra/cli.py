@@ -16,7 +16,14 @@ import uvicorn
 from okrledger.infra.auth import DevelopmentIssuerDisabled, development_issuer
 from okrledger.infra.bootstrap import start_runtime
 from okrledger.infra.cli_audit import audit_app
-from okrledger.infra.cli_common import ConfigFile, DataDir, owner_database, settings_for
+from okrledger.infra.cli_common import (
+    EXIT_USAGE,
+    ConfigFile,
+    DataDir,
+    owner_database,
+    reported_failures,
+    settings_for,
+)
 from okrledger.infra.cli_projections import projections_app
 from okrledger.infra.cli_tenants import tenants_app
 from okrledger.infra.demo import DemoReport, seed_demo
@@ -90,13 +97,13 @@ def token(
     known = [role.value for role in Role]
     if not wanted or any(r not in known for r in wanted):
         typer.echo(f"okrledger: roles must be among {', '.join(known)}; got {roles!r}", err=True)
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=EXIT_USAGE)
     try:
         issuer = development_issuer(settings)
         typer.echo(issuer.mint(tenant, sub, wanted, timedelta(hours=hours)))
     except (DevelopmentIssuerDisabled, ValueError) as error:
         typer.echo(f"okrledger: {error}", err=True)
-        raise typer.Exit(code=2) from None
+        raise typer.Exit(code=EXIT_USAGE) from None
 
 
 def _http_protocol() -> str:
@@ -147,4 +154,5 @@ def migrate(data_dir: DataDir = None) -> None:
 
 
 def main() -> None:
-    app()
+    with reported_failures():
+        app()

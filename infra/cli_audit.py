@@ -12,12 +12,21 @@ from uuid import UUID
 import asyncpg
 import typer
 
+from okrledger.domain.errors import InvalidValue
 from okrledger.infra.audit import export_chain, verify_chain
 from okrledger.infra.audit_chain import ChainCheck, InvalidExport, verify_export
 from okrledger.infra.audit_log import LogFormat, export_audit_log
-from okrledger.infra.cli_common import DataDir, owner_database, settings_for
+from okrledger.infra.cli_common import (
+    EXIT_CHECK_FAILED,
+    EXIT_USAGE,
+    DataDir,
+    owner_database,
+    settings_for,
+    written_atomically,
+)
 from okrledger.infra.db import InvalidTenant, check_tenant_id, set_tenant
 from okrledger.projections.history_queries import HistoryFilter
+from okrledger.projections.public_events import asked_types, event_names
 
 T = TypeVar("T")
 audit_app = typer.Typer(help="Verify and export each tenant's tamper-evident history.")
@@ -44,7 +53,7 @@ def _tenant(tenant: str) -> str:
         return check_tenant_id(tenant)
     except InvalidTenant as error:
         typer.echo(f"okrledger: {error}", err=True)
-        raise typer.Exit(code=2) from None
+        raise typer.Exit(code=EXIT_USAGE) from None
 
 
 def _report(check: ChainCheck) -> None:
@@ -52,7 +61,7 @@ def _report(check: ChainCheck) -> None:
         typer.echo(f"ok: {check.checked} events, chain intact up to position {check.last_position}")
         return
     typer.echo(f"BROKEN at position {check.broken_at}: {check.problem}", err=True)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=EXIT_CHECK_FAILED)
 
 
 @audit_app.command("export")
@@ -65,10 +74,10 @@ def export_command(
 ) -> None:
     """Write the tenant's events with their hashes as JSON lines (constant memory)."""
     tenant = _tenant(tenant)
-    with owner_database(settings_for(data_dir)) as dsn:
+    with owner_database(settings_for(data_dir)) as dsn, written_atomically(out) as partial:
         written = asyncio.run(
             _in_tenant(
-                dsn, tenant, lambda c: export_chain(c, tenant, out, from_position, to_position)
+                dsn, tenant, lambda c: export_chain(c, tenant, partial, from_position, to_position)
             )
         )
     typer.echo(f"exported {written} events to {out}")
@@ -84,7 +93,7 @@ def verify_command(
             check = verify_export(lines)
         except InvalidExport as error:
             typer.echo(f"okrledger: {file}: {error}", err=True)
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=EXIT_USAGE) from None
     _report(check)
 
 
@@ -117,8 +126,19 @@ def _time(given: str | None, option: str) -> datetime | None:
             f"2026-03-31T23:59:59Z; got {given!r}",
             err=True,
         )
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=EXIT_USAGE)
     return found
+
+
+def _event_types(given: list[str] | None) -> list[str]:
+    """The change log's event names for the types and families asked for, checked by the
+    parser every type filter uses."""
+    try:
+        asked = asked_types(given, field="--event-type")
+    except InvalidValue as error:
+        typer.echo(f"okrledger: {error.message}", err=True)
+        raise typer.Exit(code=EXIT_USAGE) from None
+    return [] if asked is None else event_names(asked)
 
 
 @audit_app.command("log")
@@ -132,7 +152,11 @@ def log_command(
         list[str] | None, typer.Option(help="Only changes by this actor (repeatable).")
     ] = None,
     event_type: Annotated[
-        list[str] | None, typer.Option(help="Only this event type, e.g. KeyResultRevised.")
+        list[str] | None,
+        typer.Option(
+            help="Only this public event type or family, e.g. okr.key_result.revised.v1 "
+            "or kpi.* (repeatable)."
+        ),
     ] = None,
     stream: Annotated[
         UUID | None, typer.Option(help="Only this cycle, objective or setting (its id).")
@@ -147,15 +171,15 @@ def log_command(
     where = HistoryFilter(
         stream_id=stream,
         actors=actor or [],
-        event_types=event_type or [],
+        event_types=_event_types(event_type),
         since=_time(since, "--since"),
         until=_time(until, "--until"),
     )
     if where.since and where.until and where.until < where.since:
         typer.echo("okrledger: --until is before --since", err=True)
-        raise typer.Exit(code=2)
-    with owner_database(settings_for(data_dir)) as dsn:
+        raise typer.Exit(code=EXIT_USAGE)
+    with owner_database(settings_for(data_dir)) as dsn, written_atomically(out) as partial:
         written = asyncio.run(
-            _in_tenant(dsn, tenant, lambda c: export_audit_log(c, where, out, format))
+            _in_tenant(dsn, tenant, lambda c: export_audit_log(c, where, partial, format))
         )
     typer.echo(f"exported {written} entries to {out}")

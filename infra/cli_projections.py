@@ -19,7 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from okrledger.infra.bootstrap import live_projections
-from okrledger.infra.cli_common import DataDir, owner_database, settings_for
+from okrledger.infra.cli_common import EXIT_USAGE, DataDir, owner_database, settings_for
 from okrledger.infra.db import InvalidTenant, check_tenant_id, set_tenant
 from okrledger.infra.rebuild import RebuildRefused, rebuild
 from okrledger.projections.base import Projection
@@ -36,11 +36,13 @@ def chosen(names: list[str] | None) -> list[Projection]:
     if unknown:
         known = ", ".join(sorted(available)) or "none"
         typer.echo(f"okrledger: unknown projection {', '.join(unknown)} (known: {known})", err=True)
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=EXIT_USAGE)
     return [available[n] for n in names]
 
 
 async def _rebuild(dsn: str, projections: list[Projection], tenant: str | None) -> None:
+    # Reach the database before drawing progress: a failure is then its one line alone.
+    await (await asyncpg.connect(dsn)).close()
     began = time.monotonic()
     with Progress(
         TextColumn("[bold]rebuilding"),
@@ -102,7 +104,7 @@ def rebuild_command(
             asyncio.run(_rebuild(dsn, selected, tenant))
         except RebuildRefused as error:
             typer.echo(f"okrledger: {error}", err=True)
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=EXIT_USAGE) from None
 
 
 @projections_app.command("status")
@@ -128,4 +130,4 @@ def _check_tenant(tenant: str | None) -> None:
         check_tenant_id(tenant)
     except InvalidTenant as error:
         typer.echo(f"okrledger: {error}", err=True)
-        raise typer.Exit(code=2) from None
+        raise typer.Exit(code=EXIT_USAGE) from None

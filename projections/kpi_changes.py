@@ -1,8 +1,9 @@
 """How KPI events and the KPI feedback loop read in the change log (the auditor's view).
 
-Readings themselves are left out: they belong to the KPI history, and a KPI
-takes hundreds of thousands of them. Corrections, health changes and every
-key-result move a reading caused are in.
+Every KPI event is in, readings too: one entry per recorded reading, and one per batch
+(not one per reading of it: a batch is one command, with one actor and one reason, and
+its readings are in the KPI history), so the audit log answers who fed which values in.
+Corrections, health changes and every key-result move a reading caused are in as well.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from okrledger.domain.values import plain
 from okrledger.projections import versioned
 from okrledger.projections.base import Rows
-from okrledger.projections.change_log import Describer, Description, FieldChange
+from okrledger.projections.change_log import Describer, Description, FieldChange, Provenance
 from okrledger.projections.kpi_history import KPIS, READINGS
 from okrledger.projections.recorded import RecordedEvent
 
@@ -25,7 +27,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, Enum):
         return value.name
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return plain(value)
     return str(value)
 
 
@@ -139,8 +141,35 @@ async def kpi_health_changed(rows: Rows, record: RecordedEvent, e: Any) -> Descr
     )
 
 
-# Read models read these, but the history leaves them out (see above).
-NOT_DESCRIBED = frozenset({"KPIReadingRecorded", "KPIReadingsRecorded"})
+async def kpi_reading_recorded(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    return Description(
+        f"{await _kpi(rows, record)}: reading {e.reading_id} of {e.observed_at.isoformat()} "
+        f"recorded: {_text(e.value)}",
+        [FieldChange("value", None, _text(e.value))],
+        Provenance(e.observed_at, e.source, e.run_id, e.client),
+    )
+
+
+async def kpi_readings_recorded(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    observed = sorted(str(row["observed_at"]) for row in e.readings)
+    span = observed[0] if observed[0] == observed[-1] else f"{observed[0]} to {observed[-1]}"
+    changes = [FieldChange("readings", None, str(len(e.readings)))]
+    if e.latest_value is not None:
+        changes.append(FieldChange("latestValue", None, _text(e.latest_value)))
+    sources = {row["source"] for row in e.readings}
+    runs = {row["run_id"] for row in e.readings}
+    return Description(
+        f"{await _kpi(rows, record)}: {len(e.readings)} "
+        f"reading{'s' if len(e.readings) != 1 else ''} recorded, observed {span}",
+        changes,
+        Provenance(
+            e.latest_observed_at,
+            sources.pop() if len(sources) == 1 else None,
+            runs.pop() if len(runs) == 1 else None,
+            e.client,
+        ),
+    )
+
 
 KPI_DESCRIBERS: dict[str, Describer] = {
     "KPIDefined": kpi_defined,
@@ -148,6 +177,8 @@ KPI_DESCRIBERS: dict[str, Describer] = {
     "KPITargetSet": kpi_target_set,
     "KPIBandsSet": kpi_bands_set,
     "KPIRetired": kpi_retired,
+    "KPIReadingRecorded": kpi_reading_recorded,
+    "KPIReadingsRecorded": kpi_readings_recorded,
     "KPIReadingCorrected": kpi_reading_corrected,
     "KPIHealthChanged": kpi_health_changed,
 }

@@ -19,6 +19,7 @@ import orjson
 
 from okrledger.domain.progress import cycle_bounds
 from okrledger.domain.tenant_policy import DEFAULT_POLICY
+from okrledger.domain.values import plain
 from okrledger.projections import versioned
 from okrledger.projections.base import Item, Rows
 from okrledger.projections.change_log import (
@@ -35,7 +36,7 @@ Row = versioned.Row
 
 
 def show(value: Any) -> str | None:
-    """A value as the history shows it (Decimals as written, enums by name)."""
+    """A value as the history shows it (Decimals in their canonical text, enums by name)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -43,7 +44,7 @@ def show(value: Any) -> str | None:
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return plain(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
     return str(value)

@@ -17,6 +17,7 @@ from uuid import UUID
 from okrledger.domain.objective import ObjectiveStatus
 from okrledger.domain.progress import contributions, weight_shares
 from okrledger.domain.roll_up import children_parts, excluded_because, roll_up_parts
+from okrledger.domain.values import fraction, plain
 from okrledger.projections import kpi_queries
 from okrledger.projections.base import Rows
 from okrledger.projections.kpi_queries import LoggedReadingView
@@ -166,29 +167,34 @@ def _formula(
 ) -> str:
     """The arithmetic spelled out, for a person to check."""
     if krs:
-        terms = " + ".join(f"{_n(k.key_result.weight)} * {_n(k.key_result.progress)}" for k in krs)
+        terms = " + ".join(f"{_n(k.key_result.weight)} * {_f(k.key_result.progress)}" for k in krs)
         weights = " + ".join(_n(k.key_result.weight) for k in krs)
-        own = f"progress = ({terms}) / ({weights}) = {_n(view.objective.progress)}"
+        own = f"progress = ({terms}) / ({weights}) = {_f(view.objective.progress)}"
     else:
-        own = f"progress = {_n(view.objective.progress)} (no key results)"
+        own = f"progress = {_f(view.objective.progress)} (no key results)"
     lines = [own]
     if children:
-        mean = " + ".join(_n(c.rolled_up_progress) for c in children)
+        mean = " + ".join(_f(c.rolled_up_progress) for c in children)
         lines.append(
-            f"childrenProgress = ({mean}) / {len(children)} = {_n(view.children_progress)}"
+            f"childrenProgress = ({mean}) / {len(children)} = {_f(view.children_progress)}"
         )
     if excluded:
         left_out = ", ".join(f"'{c.title}' ({c.status.value.lower()})" for c in excluded)
         lines.append(f"not counted: {left_out}")
     if len(roll_up) > 1:
         lines.append(
-            f"rolledUpProgress = ({_n(roll_up[0].progress)} + {_n(roll_up[1].progress)}) / 2"
-            f" = {_n(view.rolled_up_progress)}"
+            f"rolledUpProgress = ({_f(roll_up[0].progress)} + {_f(roll_up[1].progress)}) / 2"
+            f" = {_f(view.rolled_up_progress)}"
         )
     else:
-        lines.append(f"rolledUpProgress = {_n(view.rolled_up_progress)}")
+        lines.append(f"rolledUpProgress = {_f(view.rolled_up_progress)}")
     return "; ".join(lines)
 
 
 def _n(value: Decimal | None) -> str:
-    return "none" if value is None else format(value.normalize(), "f")
+    return "none" if value is None else plain(value)
+
+
+def _f(value: Decimal | None) -> str:
+    """A fraction as the figures beside the formula show it (4 places, domain/values.py)."""
+    return "none" if value is None else plain(fraction(value))

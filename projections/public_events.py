@@ -3,11 +3,13 @@
 Each domain event class maps to a versioned public type (`okr.objective.set.v1`). The map is
 keyed by the class itself, so renaming a class or module changes no public name, and a
 stored event of a renamed class still decodes (eventsourcing's topic register) to the same
-class. Bodies are clean JSON: camelCase keys, Decimals as strings, times ISO-8601 UTC.
+class. Bodies are clean JSON: camelCase keys, Decimals as strings in plain notation
+(domain/values.py `plain`: "1200000", never "1.20E+6"), times ISO-8601 UTC.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -15,9 +17,11 @@ from typing import Any
 from uuid import UUID
 
 from okrledger.domain.cycle import Cycle
+from okrledger.domain.event_types import check_type_filter, expand
 from okrledger.domain.kpi import KPI
 from okrledger.domain.objective import Objective
 from okrledger.domain.tenant_settings import TenantSettings
+from okrledger.domain.values import plain
 from okrledger.domain.webhook import Webhook
 from okrledger.projections.recorded import RecordedEvent
 
@@ -79,6 +83,32 @@ def filter_names(public: str) -> tuple[str, ...]:
     return (public,) if other is None else (public, other)
 
 
+PUBLIC_NAMES = frozenset(PUBLIC_TYPES.values())
+# By the event name the change history records (`ObjectiveSet`).
+PUBLIC_BY_NAME: dict[str, str] = {kind.__name__: name for kind, name in PUBLIC_TYPES.items()}
+
+
+def asked_types(given: Sequence[str] | None, *, field: str) -> frozenset[str] | None:
+    """The public types a reader's type filter asks for (None: no filter, every type).
+
+    Names and families are checked by the one parser every filter uses
+    (domain/event_types.py): an unknown one is refused, listing the valid ones.
+    """
+    if not given:
+        return None
+    return expand(check_type_filter(given, PUBLIC_NAMES, field=field), PUBLIC_NAMES)
+
+
+def event_names(public: Collection[str]) -> list[str]:
+    """The event names the change history records (`ObjectiveSet`) for these public types,
+    with the events a filter for them also answers (batches of readings for readings)."""
+    return sorted(
+        kind.__name__
+        for kind, name in PUBLIC_TYPES.items()
+        if any(asked in public for asked in filter_names(name))
+    )
+
+
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 
@@ -99,7 +129,12 @@ def camel(name: str) -> str:
 
 
 def to_json_value(value: Any) -> Any:
-    if isinstance(value, Decimal | UUID):
+    if isinstance(value, Decimal):
+        # Stored payloads keep the text they were written with ("1.20E+6" from before
+        # inputs were normalised): the hash chain is over those bytes, so the canonical
+        # text is made here, on the way out, for every consumer alike.
+        return plain(value)
+    if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -116,11 +151,17 @@ def to_json_value(value: Any) -> Any:
 
 def body(event: Any) -> dict[str, Any]:
     """The event's own fields, without the envelope (id, version, time live in the CloudEvent)."""
-    return {
+    fields = {
         camel(name): to_json_value(value)
         for name, value in vars(event).items()
         if name not in _ENVELOPE
     }
+    if isinstance(event, _kpi.KPIReadingsRecorded):
+        # A batch stores its readings' values already as text, as they were written.
+        fields["readings"] = [
+            {**row, "value": plain(Decimal(row["value"]))} for row in fields["readings"]
+        ]
+    return fields
 
 
 def cloud_event(record: RecordedEvent, event: Any) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from typing import Protocol
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
-from okrledger.domain.errors import NotFound
+from okrledger.domain.errors import InvalidValue, NotFound
+from okrledger.domain.event_types import check_type_filter
 from okrledger.domain.webhook import (
     Address,
     InvalidWebhook,
@@ -26,7 +27,6 @@ from okrledger.domain.webhook import (
     check_event_types,
     check_url_shape,
     destination_refusal,
-    matches,
 )
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
@@ -111,9 +111,11 @@ async def register_webhook(
     url = check_url_shape(cmd.url)
     await check_destination(url, ports.resolver, ports.allowed_networks)
     event_types = check_event_types(cmd.event_types)
-    for pattern in event_types:
-        if not any(matches([pattern], known) for known in ports.known_event_types):
-            raise InvalidWebhook(f"{pattern!r} matches no event type", field="eventTypes")
+    # The same names and families, refused the same way, as every other type filter.
+    try:
+        check_type_filter(event_types, ports.known_event_types, field="eventTypes")
+    except InvalidValue as refused:
+        raise InvalidWebhook(refused.message, field="eventTypes") from None
     webhook_id = cmd.webhook_id or uuid4()
     secret = new_secret()
     with ports.secrets.staged(context.command_id, webhook_id, secret) as secret:

@@ -5,21 +5,23 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import strawberry
-from strawberry.exceptions import StrawberryGraphQLError
+from graphql import GraphQLError
 from strawberry.types import Info
 
+from okrledger.domain.errors import DomainError
 from okrledger.graphql.context import Context
 from okrledger.graphql.permissions import CanReadEvents
-from okrledger.graphql.types.event import PUBLIC_TYPE_NAMES, CloudEvent
+from okrledger.graphql.types.event import CloudEvent
+from okrledger.projections.public_events import asked_types
 
 MAX_PAGE = 1000
 
 
-class BadEventArguments(StrawberryGraphQLError):
-    """A read of the log asked wrongly: VALIDATION naming the argument, like every read."""
+class BadEventArguments(GraphQLError):
+    """A bad argument of the event log: `extensions.code` VALIDATION, `field` names it."""
 
-    def __init__(self, message: str, argument: str) -> None:
-        super().__init__(message, extensions={"code": "VALIDATION", "field": argument})
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message, extensions={"code": "VALIDATION", "field": field})
 
 
 @strawberry.type(description="A page of the tenant's log.")
@@ -32,13 +34,12 @@ class EventPage:
 
 
 def checked_types(types: list[str] | None) -> Collection[str] | None:
-    """Unknown type names are refused, not silently matched against nothing."""
-    if not types:
-        return None
-    unknown = sorted(set(types) - PUBLIC_TYPE_NAMES)
-    if unknown:
-        raise BadEventArguments(f"Unknown event types: {', '.join(unknown)}", "types")
-    return frozenset(types)
+    """Unknown type names are refused, not silently matched against nothing; families
+    (`okr.objective.*`) stand for every type under them (domain/event_types.py)."""
+    try:
+        return asked_types(types, field="types")
+    except DomainError as error:
+        raise BadEventArguments(error.message, "types") from None
 
 
 def checked_position(after_position: int) -> int:

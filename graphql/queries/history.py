@@ -16,13 +16,16 @@ from okrledger.graphql.types.history import ChangeEntry, HistoryOrder
 from okrledger.graphql.types.pages import Connection, connection_of
 from okrledger.projections import history_queries
 from okrledger.projections.history_queries import HistoryFilter
+from okrledger.projections.public_events import asked_types, event_names
 
 
 @strawberry.input(description="Every criterion given must hold.")
 class AuditLogFilter:
     actor: str | None = strawberry.field(default=None, description="Who made the changes.")
     event_types: list[str] | None = strawberry.field(
-        default=None, description='Any of these event types, e.g. ["KeyResultRevised"].'
+        default=None,
+        description="Any of these public event types or families, e.g. "
+        '["okr.key_result.revised.v1", "kpi.*"]; an unknown one is a VALIDATION error.',
     )
     from_: datetime | None = strawberry.field(
         default=None, name="from", description="Recorded at or after this time."
@@ -78,13 +81,14 @@ class HistoryQueries:
         after: Annotated[str | None, AFTER] = None,
     ) -> Connection[ChangeEntry]:
         given = filter or AuditLogFilter()
-        where = HistoryFilter(
-            actors=[given.actor] if given.actor else [],
-            event_types=given.event_types or [],
-            since=given.from_,
-            until=given.to,
-        )
         with refusals():
+            asked = asked_types(given.event_types, field="eventTypes")
+            where = HistoryFilter(
+                actors=[given.actor] if given.actor else [],
+                event_types=[] if asked is None else event_names(asked),
+                since=given.from_,
+                until=given.to,
+            )
             async with info.context.read() as rows:
                 page = await history_queries.history(rows, where, first=first, after=after)
         return connection_of(page, ChangeEntry.of, after=after)

@@ -11,6 +11,7 @@ import strawberry
 
 from okrledger.projections.change_log import FieldChange as FieldChangeView
 from okrledger.projections.history_queries import ChangeEntry as ChangeEntryView
+from okrledger.projections.public_events import PUBLIC_BY_NAME
 
 
 @strawberry.enum(description="Which end of the history comes first.")
@@ -46,6 +47,10 @@ class ChangeEntry:
     stream_type: str
     version: int = strawberry.field(description="The changed object's version after it.")
     event_type: str = strawberry.field(description='E.g. "KeyResultRevised".')
+    public_type: str = strawberry.field(
+        description='The public, versioned type, e.g. "okr.key_result.revised.v1": the name '
+        "auditLog(filter: {eventTypes}), events(types) and goalEvents(types) take."
+    )
     actor: str = strawberry.field(description="Who made the change (the token's subject).")
     recorded_at: datetime
     command_id: str
@@ -73,6 +78,7 @@ class ChangeEntry:
             stream_type=view.stream_type,
             version=view.version,
             event_type=view.event_type,
+            public_type=PUBLIC_BY_NAME[view.event_type],
             actor=view.actor,
             recorded_at=view.recorded_at,
             command_id=view.command_id,

@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from okrledger.domain.objective import Confidence, MetricKind, ObjectiveStatus
 from okrledger.domain.progress import PaceStatus
+from okrledger.domain.values import fraction
 from okrledger.graphql.context import Context
 from okrledger.graphql.permissions import CanReadHistory
 from okrledger.graphql.queries.common import AFTER, DEFAULT_PAGE, PAGE_SIZE
@@ -196,14 +197,16 @@ class OkrGraph:
             team=s.team,
             parent_id=s.parent_id,
             status=s.status,
-            score=s.grade,
+            score=None if s.grade is None else fraction(s.grade),
             retrospective=s.retrospective,
             version=s.version,
             created_at=s.created_at,
             updated_at=s.updated_at,
-            progress=s.progress,
-            children_progress=view.children_progress,
-            rolled_up_progress=view.rolled_up_progress,
+            progress=fraction(s.progress),
+            children_progress=None
+            if view.children_progress is None
+            else fraction(view.children_progress),
+            rolled_up_progress=fraction(view.rolled_up_progress),
             pace=view.pace,
             key_result_count=s.key_result_count,
             key_results=[self._key_result(k) for k in view.key_results],
@@ -218,5 +221,6 @@ class OkrGraph:
         values = built.__dict__
         values.update(k.__dict__)
         del values["last_reading_id"]  # not a field of the GraphQL type
+        values["progress"] = fraction(k.progress)
         values["graph"] = self
         return built

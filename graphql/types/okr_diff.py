@@ -9,6 +9,7 @@ from uuid import UUID
 import strawberry
 
 from okrledger.domain.objective import MetricKind
+from okrledger.domain.values import fraction
 from okrledger.graphql.types.cycle import Cycle
 from okrledger.projections import okr_diff
 from okrledger.projections.okr_diff import Change
@@ -22,6 +23,11 @@ class DecimalChange:
     @classmethod
     def of(cls, change: Change[Decimal]) -> Self:
         return cls(from_=change.before, to=change.after)
+
+    @classmethod
+    def of_fraction(cls, change: Change[Decimal]) -> Self:
+        """A progress change, both ends shown as fractions (domain/values.py)."""
+        return cls(from_=fraction(change.before), to=fraction(change.after))
 
 
 @strawberry.type(description="A text at the earlier moment and at the later one.")
@@ -56,8 +62,8 @@ class ObjectiveSnapshot:
             id=state.id,
             title=state.title,
             parent_id=state.parent_id,
-            progress=state.progress,
-            rolled_up_progress=state.rolled_up_progress,
+            progress=fraction(state.progress),
+            rolled_up_progress=fraction(state.rolled_up_progress),
         )
 
 
@@ -84,7 +90,7 @@ class KeyResultSnapshot:
             target=state.target,
             weight=state.weight,
             current=state.current,
-            progress=state.progress,
+            progress=fraction(state.progress),
         )
 
 
@@ -196,8 +202,8 @@ class OkrTreeDiff:
                 ObjectiveProgressDelta(
                     objective_id=p.objective_id,
                     title=p.title,
-                    progress=DecimalChange.of(p.progress),
-                    rolled_up_progress=DecimalChange.of(p.rolled_up_progress),
+                    progress=DecimalChange.of_fraction(p.progress),
+                    rolled_up_progress=DecimalChange.of_fraction(p.rolled_up_progress),
                 )
                 for p in diff.objective_progress
             ],
@@ -207,7 +213,7 @@ class OkrTreeDiff:
                     objective_id=p.objective_id,
                     title=p.title,
                     current=DecimalChange.of(p.current),
-                    progress=DecimalChange.of(p.progress),
+                    progress=DecimalChange.of_fraction(p.progress),
                 )
                 for p in diff.key_result_progress
             ],

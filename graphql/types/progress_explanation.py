@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Protocol, Self, TypeVar
 from uuid import UUID
 
 import strawberry
 
+from okrledger.domain.values import fraction, fractions_adding_up
 from okrledger.projections.kpi_queries import LoggedReadingView
 from okrledger.projections.progress_explanation import (
     ChildContribution,
@@ -56,6 +58,20 @@ class ProgressKpiReading:
         )
 
 
+class _Contributing(Protocol):
+    @property
+    def contribution(self) -> Decimal: ...
+
+
+_Part = TypeVar("_Part", bound=_Contributing)
+
+
+def _shown(parts: Sequence[_Part]) -> list[tuple[_Part, Decimal]]:
+    """Each part with its contribution shown as a fraction (4 places): rounded so that they
+    still add up, in order, to the sum shown to 4 places (domain/values.py)."""
+    return list(zip(parts, fractions_adding_up([p.contribution for p in parts]), strict=True))
+
+
 @strawberry.type(description="What one key result adds to its objective's progress.")
 class KeyResultContributionEntry:
     key_result_id: UUID
@@ -68,7 +84,7 @@ class KeyResultContributionEntry:
     progress: Decimal = strawberry.field(description="From start to target, 0 to 1.")
     contribution: Decimal = strawberry.field(
         description="normalisedWeight * progress, apportioned so that the contributions, "
-        "added in order, equal the objective's progress to the last digit."
+        "added in order, equal the objective's progress (both to 4 places) to the last digit."
     )
     value_source: ValueSource
     kpi_reading: ProgressKpiReading | None = strawberry.field(
@@ -76,7 +92,7 @@ class KeyResultContributionEntry:
     )
 
     @classmethod
-    def of(cls, entry: KeyResultContribution) -> Self:
+    def of(cls, entry: KeyResultContribution, contribution: Decimal) -> Self:
         kr = entry.key_result
         return cls(
             key_result_id=kr.id,
@@ -85,9 +101,9 @@ class KeyResultContributionEntry:
             target=kr.target,
             current=kr.current,
             weight=kr.weight,
-            normalised_weight=entry.normalised_weight,
-            progress=kr.progress,
-            contribution=entry.contribution,
+            normalised_weight=fraction(entry.normalised_weight),
+            progress=fraction(kr.progress),
+            contribution=contribution,
             value_source=entry.value_source,
             kpi_reading=None if entry.reading is None else ProgressKpiReading.of(entry.reading),
         )
@@ -102,13 +118,13 @@ class ChildContributionEntry:
     contribution: Decimal = strawberry.field(description="They add up to childrenProgress.")
 
     @classmethod
-    def of(cls, entry: ChildContribution) -> Self:
+    def of(cls, entry: ChildContribution, contribution: Decimal) -> Self:
         return cls(
             objective_id=entry.objective_id,
             title=entry.title,
-            rolled_up_progress=entry.rolled_up_progress,
-            share=entry.share,
-            contribution=entry.contribution,
+            rolled_up_progress=fraction(entry.rolled_up_progress),
+            share=fraction(entry.share),
+            contribution=contribution,
         )
 
 
@@ -139,9 +155,12 @@ class ProgressRollUpPart:
     contribution: Decimal = strawberry.field(description="They add up to rolledUpProgress.")
 
     @classmethod
-    def of(cls, part: RollUpPart) -> Self:
+    def of(cls, part: RollUpPart, contribution: Decimal) -> Self:
         return cls(
-            kind=part.kind, progress=part.progress, share=part.share, contribution=part.contribution
+            kind=part.kind,
+            progress=fraction(part.progress),
+            share=fraction(part.share),
+            contribution=contribution,
         )
 
 
@@ -176,12 +195,19 @@ class ProgressExplanationView:
     def of(cls, explanation: ProgressExplanation) -> Self:
         return cls(
             formula=explanation.formula,
-            progress=explanation.progress,
+            progress=fraction(explanation.progress),
             total_weight=explanation.total_weight,
-            key_results=[KeyResultContributionEntry.of(k) for k in explanation.key_results],
-            children_progress=explanation.children_progress,
-            children=[ChildContributionEntry.of(c) for c in explanation.children],
+            key_results=[
+                KeyResultContributionEntry.of(k, shown)
+                for k, shown in _shown(explanation.key_results)
+            ],
+            children_progress=None
+            if explanation.children_progress is None
+            else fraction(explanation.children_progress),
+            children=[
+                ChildContributionEntry.of(c, shown) for c, shown in _shown(explanation.children)
+            ],
             excluded_children=[ExcludedChildEntry.of(c) for c in explanation.excluded_children],
-            rolled_up_progress=explanation.rolled_up_progress,
-            roll_up=[ProgressRollUpPart.of(p) for p in explanation.roll_up],
+            rolled_up_progress=fraction(explanation.rolled_up_progress),
+            roll_up=[ProgressRollUpPart.of(p, shown) for p, shown in _shown(explanation.roll_up)],
         )

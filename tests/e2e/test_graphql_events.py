@@ -81,13 +81,42 @@ async def test_events_can_be_filtered_by_type(client: ApiClient, editor: Api, te
     assert [e["position"] for e in result["events"]] == [2, 3]
 
 
-async def test_an_unknown_event_type_is_refused(client: ApiClient, tenant: str) -> None:
+async def test_an_unknown_event_type_is_refused_listing_the_valid_ones(
+    client: ApiClient, tenant: str
+) -> None:
     body = await as_caller(client, tenant, Role.INTEGRATOR).post(
         EVENTS, {"after": 0, "types": ["kpi.nonsense.v9"], "first": 10}
     )
 
+    assert body["data"] is None
     assert body["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "types"}
-    assert "kpi.nonsense.v9" in body["errors"][0]["message"]
+    message = body["errors"][0]["message"]
+    assert "kpi.nonsense.v9" in message
+    assert "kpi.reading.recorded.v1" in message and "okr.objective.*" in message
+
+
+async def test_events_can_be_filtered_by_family(
+    client: ApiClient, editor: Api, tenant: str
+) -> None:
+    kpi = await define_kpi(editor, bands={"green": "5", "yellow": "3"})
+    await record_reading(editor, kpi["id"], "1")
+
+    result = await page(as_caller(client, tenant, Role.INTEGRATOR), types=["kpi.reading.*"])
+
+    assert [e["type"] for e in result["events"]] == ["kpi.reading.recorded.v1"]
+
+
+async def test_event_bodies_show_numbers_in_plain_notation(
+    client: ApiClient, editor: Api, tenant: str
+) -> None:
+    kpi = await define_kpi(editor, bands={"green": "1.20E+6", "yellow": "7E+4"})
+    await record_reading(editor, kpi["id"], "0E-28")
+
+    result = await page(as_caller(client, tenant, Role.INTEGRATOR))
+
+    defined, reading = result["events"][0]["data"], result["events"][1]["data"]
+    assert (defined["green"], defined["yellow"]) == ("1200000", "70000")
+    assert reading["value"] == "0"
 
 
 async def test_a_page_larger_than_a_thousand_is_refused(client: ApiClient, tenant: str) -> None:

@@ -104,7 +104,7 @@ async def test_setting_and_removing_a_target(editor: Api) -> None:
     removed = await editor.mutate("setKpiTarget", {"kpiId": kpi["id"], "target": None}, KPI)
 
     assert set_["__typename"] == "SetKpiTargetPayload"
-    assert set_["kpi"]["target"] == "12.50"
+    assert set_["kpi"]["target"] == "12.5"  # as given "12.50", shown without the superfluous zero
     assert removed["kpi"]["target"] is None
     assert removed["version"] == 3
 

@@ -174,9 +174,9 @@ async def test_add_key_result_adds_it_with_current_at_start(editor: Api) -> None
     [key_result] = result["objective"]["keyResults"]
     assert key_result["metric"] == "CURRENCY"
     assert (key_result["start"], key_result["target"], key_result["current"]) == (
-        "1000.50",
+        "1000.5",
         "2500",
-        "1000.50",
+        "1000.5",
     )
     assert key_result["currency"] == "EUR"
     assert key_result["objectiveId"] == objective["id"]

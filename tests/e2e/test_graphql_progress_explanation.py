@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from okrledger.domain.values import fraction
 from tests.e2e.kpi_steps import define_kpi, record_reading
 from tests.e2e.okr_steps import OBJECTIVE, activate, set_objective, start_cycle
 from tests.e2e.read_steps import check_in, read
@@ -79,10 +80,11 @@ async def test_key_result_contributions_add_up_to_the_objectives_progress(editor
     assert Decimal(explanation["totalWeight"]) == 6
     for entry in explanation["keyResults"]:
         share = Decimal(entry["weight"]) / 6
-        assert Decimal(entry["normalisedWeight"]) == share
-        # Each is its weight share times its progress, to within the last digit.
+        # Fractions are shown to 4 places, rounded half-even (docs/api.md, "Numbers").
+        assert Decimal(entry["normalisedWeight"]) == fraction(share)
+        # Each is its weight share times its progress, to within the shown precision.
         expected = share * Decimal(entry["progress"])
-        assert abs(Decimal(entry["contribution"]) - expected) < Decimal("1e-26")
+        assert abs(Decimal(entry["contribution"]) - expected) <= Decimal("0.0001")
         assert entry["valueSource"] == "CHECK_IN"
     assert explanation["formula"].startswith("progress = (1 * 0.3333")
 

@@ -105,7 +105,7 @@ async def test_the_audit_log_is_filtered_by_actor_event_type_and_time(
     everything = nodes((await read(auditor, query))["auditLog"])
     by_actor = nodes((await read(auditor, query, filter={"actor": "user-admin"}))["auditLog"])
     by_type = nodes(
-        (await read(auditor, query, filter={"eventTypes": ["ObjectiveSet"]}))["auditLog"]
+        (await read(auditor, query, filter={"eventTypes": ["okr.objective.set.v1"]}))["auditLog"]
     )
     by_time = nodes(
         (

@@ -140,6 +140,9 @@ async def test_event_type_matching_nothing_is_a_validation_error_on_event_types(
     )
 
     assert (result["__typename"], result["field"]) == ("ValidationError", "eventTypes")
+    # The same refusal as every other type filter: the valid names and families listed.
+    assert "'okr.nothing.*'" in result["message"]
+    assert "okr.objective.set.v1" in result["message"] and "kpi.*" in result["message"]
 
 
 async def test_rotating_the_secret_answers_a_new_one_and_a_new_version(admin: Api) -> None:

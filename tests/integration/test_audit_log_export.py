@@ -185,7 +185,13 @@ async def test_the_export_keeps_only_entries_matching_every_filter_given(
     await export(owner_dsn, tenant, out, "--actor", "bob")
     by_bob = [e["position"] for e in jsonl(out)]
     await export(
-        owner_dsn, tenant, out, "--event-type", "ObjectiveSet", "--event-type", "KeyResultAdded"
+        owner_dsn,
+        tenant,
+        out,
+        "--event-type",
+        "okr.objective.set.v1",
+        "--event-type",
+        "okr.key_result.added.v1",
     )
     by_type = [e["position"] for e in jsonl(out)]
     await export(owner_dsn, tenant, out, "--since", third.isoformat(), "--until", fifth.isoformat())

@@ -17,11 +17,13 @@ from eventsourcing.utils import register_topic
 
 import okrledger.domain
 from okrledger.domain.cycle import Cycle
+from okrledger.domain.kpi import KPI, Cadence, Reading
+from okrledger.domain.kpi_health import Direction
 from okrledger.domain.objective import MetricKind, Objective
 from okrledger.infra.codec import mapper
 from okrledger.infra.event_docs import DOC, render
 from okrledger.infra.webhook_signature import signature_header
-from okrledger.projections.public_events import PUBLIC_TYPES, cloud_event, public_type
+from okrledger.projections.public_events import PUBLIC_TYPES, body, cloud_event, public_type
 from okrledger.projections.recorded import RecordedEvent
 
 
@@ -124,7 +126,7 @@ def test_a_cloud_event_has_the_envelope_and_a_clean_camel_case_body() -> None:
         "metric": "NUMBER",
         "currency": None,
         "start": "0",
-        "target": "15.0",
+        "target": "15",  # as given: "15.0"; shown without the superfluous zero
         "unit": "",
         "weight": "1",
     }
@@ -150,3 +152,38 @@ def test_the_signature_check_in_docs_events_md_accepts_real_signatures_and_refus
     assert not verify(b"new-secret", header, body + b" ")
     assert not verify(b"other", header, body)
     assert not verify(b"new-secret", signature_header(["new-secret"], now - 3600, body), body)
+
+
+def test_stored_decimals_decode_unchanged_and_leave_in_plain_notation() -> None:
+    # Given a KPI whose target and readings were written with exponents
+    kpi = KPI.define(
+        id=uuid.uuid4(),
+        name="Signups",
+        key="signups",
+        unit="",
+        direction=Direction.HIGHER_IS_BETTER,
+        area="growth",
+        cadence=Cadence.DAILY,
+        target=Decimal("1.20E+6"),
+    )
+    now = datetime(2026, 11, 23, 10, 15, tzinfo=UTC)
+    kpi.record_readings(
+        [
+            Reading(uuid.uuid4(), Decimal("7E+4"), datetime(2026, 11, 22, tzinfo=UTC)),
+            Reading(uuid.uuid4(), Decimal("0E-28"), datetime(2026, 11, 23, tzinfo=UTC)),
+        ],
+        now=now,
+    )
+    defined, batch = kpi.collect_events()[:2]
+
+    # When they are stored and read back
+    codec = mapper()
+    stored = [codec.to_stored_event(e) for e in (defined, batch)]
+    decoded_defined, decoded_batch = (codec.to_domain_event(s) for s in stored)
+
+    # Then the stored text is what was written, and every body shows the plain form
+    assert getattr(decoded_defined, "target") == Decimal("1.20E+6")  # noqa: B009
+    assert b"1.20E+6" in stored[0].state
+    assert body(decoded_defined)["target"] == "1200000"
+    assert [r["value"] for r in body(decoded_batch)["readings"]] == ["70000", "0"]
+    assert body(decoded_batch)["latestValue"] == "0"

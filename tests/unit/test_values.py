@@ -7,7 +7,13 @@ from decimal import Decimal
 import pytest
 
 from okrledger.domain.errors import InvalidValue
-from okrledger.domain.values import MAX_REASON_LENGTH, check_reason, finite_decimal
+from okrledger.domain.values import (
+    MAX_REASON_LENGTH,
+    check_reason,
+    finite_decimal,
+    fraction,
+    plain,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +55,44 @@ def test_a_longer_reason_is_refused_naming_the_field_and_the_cap() -> None:
         check_reason("r" * (MAX_REASON_LENGTH + 1))
 
     assert refused.value.field == "reason"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("1.20E+6", "1200000"),
+        ("7E+4", "70000"),
+        ("0E-28", "0"),
+        ("-0", "0"),
+        ("-0.00", "0"),
+        ("0.50", "0.5"),
+        ("-3.250", "-3.25"),
+        ("1E-18", "0.000000000000000001"),
+        ("999999999999999999.999999999999999999", "999999999999999999.999999999999999999"),
+        ("-123456789012345678", "-123456789012345678"),
+        ("1.23456789012345678E+17", "123456789012345678"),
+        ("100", "100"),
+    ],
+)
+def test_a_number_is_shown_in_plain_notation_without_superfluous_zeros(
+    stored: str, shown: str
+) -> None:
+    assert plain(Decimal(stored)) == shown
+    assert Decimal(plain(Decimal(stored))) == Decimal(stored)
+
+
+@pytest.mark.parametrize(
+    ("computed", "shown"),
+    [
+        ("0.4363636363636363636363636365", "0.4364"),
+        ("0.00005", "0"),  # half-even: to the even neighbour
+        ("0.00015", "0.0002"),
+        ("0.00025", "0.0002"),
+        ("1.0000", "1"),
+        ("0E-28", "0"),
+        ("0.5", "0.5"),
+        ("-0.33333", "-0.3333"),
+    ],
+)
+def test_a_fraction_is_shown_to_four_places_rounded_half_even(computed: str, shown: str) -> None:
+    assert plain(fraction(Decimal(computed))) == shown
