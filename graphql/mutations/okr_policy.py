@@ -18,7 +18,7 @@ from okrledger.graphql.mutations.common import (
     command_context,
     handler,
 )
-from okrledger.graphql.permissions import CanChangeSettings
+from okrledger.graphql.permissions import CanChangeSettings, CanReadGoals
 from okrledger.graphql.types.okr_policy import OkrPolicy
 from okrledger.projections import okr_queries
 from okrledger.services import tenant_settings
@@ -52,7 +52,10 @@ class SetOkrPolicyInput(ChangeInput):
 
 @strawberry.type
 class SetOkrPolicyPayload(MutationPayload):
-    policy: OkrPolicy
+    policy: OkrPolicy | None = strawberry.field(
+        description="The policy as set; read under okrPolicy's rule, like every payload.",
+        permission_classes=[CanReadGoals],
+    )
 
 
 SetOkrPolicyResult = Annotated[

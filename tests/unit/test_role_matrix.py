@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import cast
 
 import pytest
-from graphql import GraphQLField, GraphQLNonNull, GraphQLUnionType, get_named_type
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    get_named_type,
+)
 
 from okrledger.graphql.permissions import (
     ROLE_MATRIX,
@@ -52,7 +58,8 @@ def _payload_read_backs() -> list[tuple[str, str, GraphQLField, set[type]]]:
     assert built.query_type is not None and built.mutation_type is not None
     readers: dict[str, set[type]] = {}
     for query in built.query_type.fields.values():
-        readers.setdefault(get_named_type(query.type).name, set()).update(_permissions(query))
+        if isinstance(get_named_type(query.type), GraphQLObjectType):  # objects, not scalars
+            readers.setdefault(get_named_type(query.type).name, set()).update(_permissions(query))
     payloads = {
         member
         for mutation in built.mutation_type.fields.values()
