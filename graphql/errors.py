@@ -19,7 +19,9 @@ _FIELD_ALIASES = {"cycle name": "name"}
 class UserError:
     code: str = strawberry.field(
         description="VALIDATION, NOT_FOUND, VERSION_CONFLICT, INVALID_STATE, ALREADY_EXISTS "
-        "or REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason)."
+        "or REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason). "
+        "CYCLE_CLOSED (an InvalidStateError): the objective's cycle is closed, so it can be "
+        "graded but not changed."
     )
     message: str = strawberry.field(description="What went wrong, for a person to read.")
     field: str | None = strawberry.field(
@@ -91,7 +93,7 @@ def user_error(error: DomainError, *, target: str | None = None) -> Problem:
     match error.code:
         case "NOT_FOUND":
             return NotFoundError(code=error.code, message=error.message, field=field)
-        case "INVALID_STATE":
+        case "INVALID_STATE" | "CYCLE_CLOSED":
             return InvalidStateError(code=error.code, message=error.message, field=field)
         case "ALREADY_EXISTS":
             return AlreadyExistsError(code=error.code, message=error.message, field=field)

@@ -22,7 +22,7 @@ from okrledger.domain.errors import NotFound
 from okrledger.domain.kpi import KPI, KPIIsRetired, Reading
 from okrledger.domain.objective import KeyResult, Objective
 from okrledger.domain.progress import cycle_bounds
-from okrledger.services.cycles import get_cycle
+from okrledger.services.cycles import cycle_is_closed, get_cycle
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.kpis import get_kpi
 from okrledger.services.ports import CommandContext, KPILink, KPILinks, ReadingLog
@@ -58,7 +58,8 @@ async def link_key_result_to_kpi(
         raise KPIIsRetired(f"KPI '{kpi.name}' is retired and cannot be linked", field="kpi_id")
 
     async def decide(objective: Objective) -> None:
-        objective.link_key_result_to_kpi(cmd.key_result_id, cmd.kpi_id)
+        closed = await cycle_is_closed(handler, context.tenant_id, objective.cycle_id)
+        objective.link_key_result_to_kpi(cmd.key_result_id, cmd.kpi_id, cycle_closed=closed)
         latest = _latest(kpi)
         if latest is not None:
             await _follow(
@@ -109,6 +110,9 @@ class KPILinkPolicy:
                     kpi_id=kpi_id,
                     reading_id=reading_id,
                     value=value,
+                    cycle_closed=await cycle_is_closed(
+                        self.handler, context.tenant_id, objective.cycle_id
+                    ),
                 )
 
             follow = CommandContext(
@@ -193,6 +197,8 @@ async def _choose(
     if kr is None or kr.kpi_id != kpi_id:
         return None
     cycle = await get_cycle(handler, tenant_id, objective.cycle_id)
+    if cycle.closed:  # a closed cycle's key results are frozen; the KPI keeps its readings
+        return None
     return reading_to_follow(kr, kpi_id, cycle_bounds(cycle.starts_on, cycle.ends_on), readings)
 
 

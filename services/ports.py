@@ -105,6 +105,12 @@ class KPILink:
     key_result_id: UUID
 
 
+class CycleObjectives(Protocol):
+    """Which objectives of a cycle are still open (draft or active, archived or not)."""
+
+    async def open_in(self, tenant_id: str, cycle_id: UUID) -> list[UUID]: ...
+
+
 class KPILinks(Protocol):
     async def following(self, tenant_id: str, kpi_id: UUID) -> list[KPILink]: ...
 

@@ -22,6 +22,7 @@ from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.projector import InlineProjections
 from okrledger.infra.rebuild import drop_schema, rebuild, replay_until
 from okrledger.projections import catalog, okr_queries
+from okrledger.projections.cycle_objectives import ReadModelCycleObjectives
 from okrledger.projections.pages import AsOf
 from okrledger.services import cycles, key_results, objectives, tenant_settings
 from okrledger.services.handling import Handler
@@ -41,7 +42,8 @@ KPIS = [uuid.uuid4() for _ in range(2)]
 # One command: (what, three small numbers picking its targets and values).
 steps = st.tuples(
     st.sampled_from(
-        ["cycle", "close_cycle", "revise", "owner", "activate", "grade", "close", "archive"]
+        ["cycle", "close_cycle", "reopen_cycle", "revise", "owner", "activate", "grade"]
+        + ["close", "archive"]
         + ["restore", "remove_kr", "link", "unlink", "follow", "policy"]
         + ["objective", "align", "revise_kr", "check_in"] * 2
         + ["add_kr"] * 3
@@ -88,7 +90,11 @@ class Program:
             )
             self.cycles.append(done.aggregate.id)
         elif what == "close_cycle" and cycle:
-            await cycles.close_cycle(cycles.CloseCycle(cycle), ctx, h)
+            assert isinstance(h, LiveHandler)
+            await cycles.close_cycle(cycles.CloseCycle(cycle), ctx, h, h.cycle_objectives)
+        elif what == "reopen_cycle" and cycle:
+            reason = CommandContext(self.tenant, "admin", str(uuid.uuid4()), reason=f"late {n}")
+            await cycles.reopen_cycle(cycles.ReopenCycle(cycle), reason, h)
         elif what == "objective" and cycle:
             parent = other if b % 3 else None
             cmd = objectives.SetObjective(f"Goal {n}", cycle, f"owner{b}", parent_id=parent)
@@ -170,9 +176,21 @@ class Program:
         await self.handler.update(ctx, Objective, objective, decide)
 
 
+class LiveHandler(Handler):
+    """Projections kept inline, and the read model a cycle's close finds open objectives in."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(
+            PostgresEventStore(database, hooks=[InlineProjections(catalog.projections())])
+        )
+        self.cycle_objectives = ReadModelCycleObjectives(
+            lambda tenant: database.transaction(tenant, readonly=True)
+        )
+
+
 @pytest.fixture
 def live_handler(database: Database) -> Handler:
-    return Handler(PostgresEventStore(database, hooks=[InlineProjections(catalog.projections())]))
+    return LiveHandler(database)
 
 
 async def play(handler: Handler, tenant: str, program: Sequence[tuple[str, int, int, int]]) -> None:

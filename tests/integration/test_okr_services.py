@@ -34,6 +34,16 @@ def handler(store: PostgresEventStore) -> Handler:
     return Handler(store)
 
 
+class Listed:
+    """The open objectives of a cycle, as a read model would list them (this store keeps none)."""
+
+    def __init__(self, objective_ids: list[uuid.UUID]) -> None:
+        self.objective_ids = objective_ids
+
+    async def open_in(self, tenant_id: str, cycle_id: uuid.UUID) -> list[uuid.UUID]:
+        return self.objective_ids
+
+
 def ctx(tenant: str, reason: str | None = None, actor: str = "alice") -> CommandContext:
     return CommandContext(tenant, actor, str(uuid.uuid4()), reason=reason)
 
@@ -234,7 +244,9 @@ async def test_a_closed_cycle_refuses_revisions_but_allows_grading(
     await objectives.activate_objective(
         objectives.ActivateObjective(objective_id), ctx(tenant), handler
     )
-    await cycles.close_cycle(cycles.CloseCycle(cycle_id), ctx(tenant), handler)
+    await cycles.close_cycle(
+        cycles.CloseCycle(cycle_id), ctx(tenant), handler, Listed([objective_id])
+    )
 
     with pytest.raises(CycleIsClosed):
         await objectives.revise_objective(
