@@ -220,6 +220,38 @@ async def test_read_models_kept_inline_equal_a_rebuild_from_the_events_row_for_r
     assert all(rows["okr_objectives"] and rows["change_log"] for rows in inline)
 
 
+async def test_closing_settling_grading_and_reopening_rebuild_to_the_same_read_models(
+    live_handler: Handler, owner_dsn: str, tenant: str
+) -> None:
+    program = [
+        ("activate", 0, 0, 0),
+        ("check_in", 0, 0, 3),
+        ("objective", 0, 0, 2),
+        ("close_cycle", 0, 0, 0),
+        ("grade", 0, 0, 7),
+        ("check_in", 0, 0, 4),  # refused: the cycle is closed
+        ("reopen_cycle", 0, 0, 1),
+        ("activate", 0, 0, 0),
+        ("check_in", 0, 0, 5),
+        ("close_cycle", 0, 0, 0),
+    ]
+    await play(live_handler, tenant, program)
+    inline = await read_model_rows(owner_dsn, tenant, TABLES)
+
+    await rebuild(owner_dsn, catalog.projections(), tenant_id=tenant)
+
+    assert await read_model_rows(owner_dsn, tenant, TABLES) == inline
+    async with owner(owner_dsn, tenant) as live:
+        statuses = await live.fetch(
+            "SELECT status FROM okr_objectives WHERE valid_to_position IS NULL"
+        )
+        settled = await live.fetchval(
+            "SELECT count(*) FROM change_log WHERE event_type = 'ObjectiveSettled'"
+        )
+    assert [r["status"] for r in statuses] == ["CLOSED", "CLOSED"]
+    assert settled == 3  # both at the first close, the one activated again at the second
+
+
 async def tree_at(connection: Any, cycle_id: uuid.UUID, as_of: AsOf | None) -> Any:
     tree = await okr_queries.cycle_tree(
         connection, cycle_id, as_of=as_of, now=NOW, include_archived=True
