@@ -4,7 +4,8 @@ The policy runs right after readings are appended (record_kpi_readings calls
 it) and again from `catch_up_kpi_links`, which re-applies every reading after
 the last position it stored, so a process that dies between the reading's
 append and the objective's loses nothing. Both are safe to repeat: the policy
-only offers a key result a reading observed in its objective's cycle and
+only offers a key result a reading observed in its objective's cycle, while
+that cycle is open (a closed cycle is frozen; the KPI keeps the reading), and
 strictly after the last one it followed, under a command id made from the
 reading, and the objective ignores a reading it already holds.
 """
