@@ -88,7 +88,12 @@ async def close_cycle(
             context, Cycle, cmd.cycle_id, decide, expected_version=cmd.expected_version
         )
         position = outcome.position
-        if outcome.aggregate.closed:
+        # A retry answers with the cycle as that close left it; settle only while the cycle
+        # is still closed, never after an admin reopened it.
+        still_closed = outcome.aggregate.closed and (
+            not outcome.duplicate or await cycle_is_closed(handler, tenant_id, cmd.cycle_id)
+        )
+        if still_closed:
             for objective_id in await objectives.open_in(tenant_id, cmd.cycle_id):
                 settled = await _settle(context, handler, outcome.aggregate, objective_id)
                 position = max(position, settled)

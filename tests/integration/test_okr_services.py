@@ -258,6 +258,43 @@ async def test_a_closed_cycle_refuses_revisions_but_allows_grading(
     assert graded.aggregate.score == Decimal("0.7")
 
 
+async def test_a_close_retried_with_its_command_id_settles_what_a_failure_left_open(
+    handler: Handler, tenant: str
+) -> None:
+    cycle_id = await a_cycle(handler, tenant)
+    first = await an_objective(handler, tenant, cycle_id, "A")
+    second = await an_objective(handler, tenant, cycle_id, "B")
+    closing = ctx(tenant)
+    # The first attempt found only one of them (as if it had failed before the second).
+    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([first]))
+
+    retried = await cycles.close_cycle(
+        cycles.CloseCycle(cycle_id), closing, handler, Listed([first, second])
+    )
+
+    assert retried.duplicate
+    for objective_id in (first, second):
+        settled = await handler.get(tenant, Objective, objective_id)
+        assert (settled.status, settled.version) == (ObjectiveStatus.CLOSED, 2)
+
+
+async def test_a_close_retried_after_a_reopen_settles_nothing(
+    handler: Handler, tenant: str
+) -> None:
+    cycle_id = await a_cycle(handler, tenant)
+    objective_id = await an_objective(handler, tenant, cycle_id)
+    closing = ctx(tenant)
+    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([objective_id]))
+    await cycles.reopen_cycle(cycles.ReopenCycle(cycle_id), ctx(tenant, "late"), handler)
+    await objectives.activate_objective(
+        objectives.ActivateObjective(objective_id), ctx(tenant), handler
+    )
+
+    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([objective_id]))
+
+    assert (await handler.get(tenant, Objective, objective_id)).status is ObjectiveStatus.ACTIVE
+
+
 async def test_another_tenants_objective_is_not_found_for_alignment_or_commands(
     handler: Handler, tenant: str, other_tenant: str
 ) -> None:
