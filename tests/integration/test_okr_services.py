@@ -282,17 +282,14 @@ async def test_a_close_retried_after_a_reopen_settles_nothing(
     handler: Handler, tenant: str
 ) -> None:
     cycle_id = await a_cycle(handler, tenant)
-    objective_id = await an_objective(handler, tenant, cycle_id)
     closing = ctx(tenant)
-    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([objective_id]))
+    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([]))
     await cycles.reopen_cycle(cycles.ReopenCycle(cycle_id), ctx(tenant, "late"), handler)
-    await objectives.activate_objective(
-        objectives.ActivateObjective(objective_id), ctx(tenant), handler
-    )
+    later = await an_objective(handler, tenant, cycle_id, "Set after the reopen")
 
-    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([objective_id]))
+    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([later]))
 
-    assert (await handler.get(tenant, Objective, objective_id)).status is ObjectiveStatus.ACTIVE
+    assert (await handler.get(tenant, Objective, later)).status is ObjectiveStatus.DRAFT
 
 
 async def test_another_tenants_objective_is_not_found_for_alignment_or_commands(
