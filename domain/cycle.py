@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from okrledger.domain.errors import DomainError, InvalidValue
+from okrledger.domain.goalposts import ReasonRequired
 from okrledger.domain.values import non_blank
 
 ENUMS: tuple[type[Enum], ...] = ()
@@ -35,6 +36,8 @@ class Cycle(Aggregate):
         return now >= datetime.combine(self.starts_on, time(), tzinfo=UTC)
 
     def close(self) -> None:
+        """Freeze the cycle: its objectives can be graded and given retrospectives, nothing
+        else. Settling its open objectives is each objective's own event (`Objective.settle`)."""
         if self.closed:
             raise CycleAlreadyClosed(f"Cycle '{self.name}' is already closed")
         self._close()
@@ -42,6 +45,24 @@ class Cycle(Aggregate):
     @event("CycleClosed")
     def _close(self) -> None:
         self.closed = True
+
+    def reopen(self, reason: str | None) -> None:
+        """An exception to the close, so it needs a reason (kept as the event's reason).
+
+        Objectives the close settled stay closed until someone activates them again.
+        """
+        if not self.closed:
+            raise CycleNotClosed(f"Cycle '{self.name}' is not closed")
+        if reason is None or not reason.strip():
+            raise ReasonRequired(
+                f"Reopening cycle '{self.name}' is an exception to its close; give a reason",
+                field="reason",
+            )
+        self._reopen()
+
+    @event("CycleReopened")
+    def _reopen(self) -> None:
+        self.closed = False
 
 
 def check_cycle_dates(starts_on: date, ends_on: date) -> None:
@@ -66,5 +87,11 @@ class InvalidCycleDates(CycleError, InvalidValue):
 
 class CycleAlreadyClosed(CycleError):
     """Closing happens once."""
+
+    code = "INVALID_STATE"
+
+
+class CycleNotClosed(CycleError):
+    """Only a closed cycle can be reopened."""
 
     code = "INVALID_STATE"

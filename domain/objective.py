@@ -115,6 +115,10 @@ VALUES: tuple[type, ...] = (KeyResult,)
 class Objective(Aggregate):
     """Create with `Objective.set(...)`, which validates before anything is recorded."""
 
+    # Whether the lifecycle was closed by the cycle's close rather than by a person; a
+    # class default so snapshots taken before settling existed still load.
+    settled_by_cycle = False
+
     @classmethod
     def set(
         cls,
@@ -129,9 +133,12 @@ class Objective(Aggregate):
         cycle_closed: bool,
         parent_of: Mapping[UUID, UUID | None] = _NO_TREE,
         archived: Collection[UUID] = frozenset(),
+        in_closed_cycles: Collection[UUID] = frozenset(),
     ) -> Objective:
+        """`in_closed_cycles`: which of the objectives named (the parent) are in a closed cycle."""
         if cycle_closed:
             raise CycleIsClosed(f"Cannot set objective '{title.strip()}': its cycle is closed")
+        _check_parent_cycle_open(parent_id, in_closed_cycles)
         check_alignment(id, parent_id, parent_of, archived)
         return cls(
             id=id,
@@ -162,6 +169,7 @@ class Objective(Aggregate):
         self.parent_id = parent_id
         self.lifecycle = ObjectiveStatus.DRAFT
         self.archived = False
+        self.settled_by_cycle = False
         self.score: Decimal | None = None
         self.retrospective = ""
         self.key_results = KeyResults()
@@ -210,8 +218,21 @@ class Objective(Aggregate):
         *,
         parent_of: Mapping[UUID, UUID | None],
         archived: Collection[UUID] = frozenset(),
+        cycle_closed: bool = False,
+        in_closed_cycles: Collection[UUID] = frozenset(),
     ) -> None:
+        """`in_closed_cycles`: which of the parents named (new, current) are in a closed cycle.
+
+        A closed cycle's roll-up is frozen: no child joins or leaves a parent in one.
+        """
         self._check_not_archived()
+        if cycle_closed:
+            raise CycleIsClosed(
+                f"Objective '{self.title}' belongs to a closed cycle; its alignment is frozen"
+            )
+        if parent_id != self.parent_id:
+            _check_parent_cycle_open(parent_id, in_closed_cycles)
+            _check_parent_cycle_open(self.parent_id, in_closed_cycles, leaving=True)
         check_alignment(self.id, parent_id, parent_of, archived)
         if parent_id != self.parent_id:
             self._align(parent_id=parent_id)
@@ -220,9 +241,16 @@ class Objective(Aggregate):
     def _align(self, parent_id: UUID | None) -> None:
         self.parent_id = parent_id
 
-    def activate(self) -> None:
+    def activate(self, *, cycle_closed: bool = False) -> None:
+        """A draft, or an objective its cycle's close settled once the cycle is reopened."""
         self._check_not_archived()
-        if self.lifecycle is not ObjectiveStatus.DRAFT:
+        if cycle_closed:
+            raise CycleIsClosed(
+                f"Objective '{self.title}' belongs to a closed cycle; it can be graded, "
+                "not activated"
+            )
+        resumable = self.settled_by_cycle and self.lifecycle is ObjectiveStatus.CLOSED
+        if self.lifecycle is not ObjectiveStatus.DRAFT and not resumable:
             raise ObjectiveNotDraft(
                 f"Objective '{self.title}' is {self.lifecycle.name.lower()}; "
                 "only a draft can be activated"
@@ -232,6 +260,7 @@ class Objective(Aggregate):
     @event("ObjectiveActivated")
     def _activate(self) -> None:
         self.lifecycle = ObjectiveStatus.ACTIVE
+        self.settled_by_cycle = False
 
     def grade(self, score: Amount, retrospective: str = "") -> None:
         self._check_not_archived()
@@ -262,6 +291,20 @@ class Objective(Aggregate):
     @event("ObjectiveClosed")
     def _close(self) -> None:
         self.lifecycle = ObjectiveStatus.CLOSED
+
+    def settle(self) -> None:
+        """Its cycle closed: a draft or active objective (archived or not) closes with it.
+
+        Records nothing for one already closed. Recorded in the objective's own stream, so a
+        check-in that loaded it before conflicts on the version and is judged again.
+        """
+        if self.lifecycle in (ObjectiveStatus.DRAFT, ObjectiveStatus.ACTIVE):
+            self._settle(cycle_id=self.cycle_id, settled_from=self.lifecycle)
+
+    @event("ObjectiveSettled")
+    def _settle(self, cycle_id: UUID, settled_from: ObjectiveStatus) -> None:
+        self.lifecycle = ObjectiveStatus.CLOSED
+        self.settled_by_cycle = True
 
     def archive(self) -> None:
         self._check_not_archived()
@@ -444,9 +487,10 @@ class Objective(Aggregate):
         client: str | None = None,
         now: datetime | None = None,
         policy: TenantPolicy = DEFAULT_POLICY,
+        cycle_closed: bool = False,
     ) -> None:
         """`observed_at` (when the value applied) defaults to `now`; the provenance is optional."""
-        self._check_not_closed()
+        self._check_revisable(cycle_closed)
         kr = self.key_result(key_result_id)
         current = finite_decimal(value, field="value")
         check_metric_value(kr.metric, current, field="value", policy=policy)
@@ -499,8 +543,10 @@ class Objective(Aggregate):
 
     # -- the KPI feedback loop ---------------------------------------------------
 
-    def link_key_result_to_kpi(self, key_result_id: UUID, kpi_id: UUID) -> None:
-        self._check_not_closed()
+    def link_key_result_to_kpi(
+        self, key_result_id: UUID, kpi_id: UUID, *, cycle_closed: bool = False
+    ) -> None:
+        self._check_revisable(cycle_closed)
         kr = self.key_result(key_result_id)
         if not kr.metric.is_numeric:
             raise KeyResultNotLinkable(
@@ -540,12 +586,14 @@ class Objective(Aggregate):
         reading_id: UUID,
         value: Amount,
         observed_at: datetime,
+        cycle_closed: bool = False,
     ) -> None:
         """Set a linked key result's value from a KPI reading.
 
         Records nothing (rather than refusing) when the reading no longer applies:
-        the objective is archived or closed, the key result follows another KPI (or
-        none), or the reading was already applied or is older than the last one.
+        the objective is archived or closed, its cycle is closed, the key result follows
+        another KPI (or none), or the reading was already applied or is older than the
+        last one. The KPI keeps the reading either way: KPIs are continuous, cycles end.
         """
         kr = self.key_result(key_result_id)
         reading_value = finite_decimal(value, field="value")
@@ -557,6 +605,7 @@ class Objective(Aggregate):
         )
         if (
             self.archived
+            or cycle_closed
             or self.lifecycle is ObjectiveStatus.CLOSED
             or kr.kpi_id != kpi_id
             or kr.last_reading_id == reading_id
@@ -572,17 +621,24 @@ class Objective(Aggregate):
         )
 
     def follow_kpi_correction(
-        self, *, key_result_id: UUID, kpi_id: UUID, reading_id: UUID, value: Amount
+        self,
+        *,
+        key_result_id: UUID,
+        kpi_id: UUID,
+        reading_id: UUID,
+        value: Amount,
+        cycle_closed: bool = False,
     ) -> None:
         """A correction of the very reading a linked key result follows moves it too.
 
         Records nothing when the key result follows another reading (or KPI), already
-        has that value, or the objective is archived or closed.
+        has that value, or the objective is archived or closed, or its cycle is.
         """
         kr = self.key_result(key_result_id)
         corrected = finite_decimal(value, field="value")
         if (
             self.archived
+            or cycle_closed
             or self.lifecycle is ObjectiveStatus.CLOSED
             or kr.kpi_id != kpi_id
             or kr.last_reading_id != reading_id
@@ -623,14 +679,22 @@ class Objective(Aggregate):
     def _check_not_closed(self) -> None:
         self._check_not_archived()
         if self.lifecycle is ObjectiveStatus.CLOSED:
-            raise ObjectiveIsClosed(f"Objective '{self.title}' is closed")
+            hint = (
+                "; it was settled when its cycle closed: activate it again to change it"
+                if self.settled_by_cycle
+                else ""
+            )
+            raise ObjectiveIsClosed(f"Objective '{self.title}' is closed{hint}")
 
     def _check_revisable(self, cycle_closed: bool) -> None:
-        self._check_not_closed()
+        """The cycle comes first: in a closed cycle the answer is CYCLE_CLOSED, whatever the
+        objective's own status, so an SPA can tell a frozen quarter from a closed goal."""
+        self._check_not_archived()
         if cycle_closed:
             raise CycleIsClosed(
                 f"Objective '{self.title}' belongs to a closed cycle; it can be graded, not revised"
             )
+        self._check_not_closed()
 
     def key_result(self, key_result_id: UUID) -> KeyResult:
         try:
@@ -640,6 +704,18 @@ class Objective(Aggregate):
                 f"Objective '{self.title}' has no key result {key_result_id}",
                 field="key_result_id",
             ) from None
+
+
+def _check_parent_cycle_open(
+    parent_id: UUID | None, in_closed_cycles: Collection[UUID], *, leaving: bool = False
+) -> None:
+    if parent_id is not None and parent_id in in_closed_cycles:
+        moving = "leave" if leaving else "join"
+        raise CycleIsClosed(
+            f"Parent objective {parent_id} belongs to a closed cycle; a child cannot {moving} "
+            "it, as that would change a closed cycle's roll-up",
+            field="parent_id",
+        )
 
 
 def _text(text: str, *, field: str, max_length: int) -> str:
@@ -762,6 +838,8 @@ class ObjectiveIsClosed(ObjectiveStateError):
 
 class CycleIsClosed(ObjectiveStateError):
     """The objective's cycle is closed: grade it, don't revise it."""
+
+    code = "CYCLE_CLOSED"
 
 
 class ObjectiveNotDraft(ObjectiveStateError):

@@ -23,7 +23,8 @@ class UserError:
     code: str = strawberry.field(
         description="VALIDATION, NOT_FOUND, VERSION_CONFLICT, INVALID_STATE, ALREADY_EXISTS, "
         "REASON_REQUIRED (a ValidationError: moving a goalpost needs a reason), "
-        "DIRECTION_MISMATCH (linkKeyResultToKpi only), "
+        "CYCLE_CLOSED (an InvalidStateError: the objective's cycle is closed, so it can be "
+        "graded but not changed), DIRECTION_MISMATCH (linkKeyResultToKpi only), "
         "IDEMPOTENCY_KEY_REUSED (an IdempotencyKeyReusedError: the commandId was used for "
         "another command) or READING_ID_REUSED (an AlreadyExistsError: the readingId holds "
         "another reading)."
@@ -121,7 +122,7 @@ def user_error(error: DomainError, *, target: str | None = None) -> Problem:
     match error.code:
         case "NOT_FOUND":
             return NotFoundError(code=error.code, message=error.message, field=field)
-        case "INVALID_STATE":
+        case "INVALID_STATE" | "CYCLE_CLOSED":
             return InvalidStateError(code=error.code, message=error.message, field=field)
         case "ALREADY_EXISTS" | "READING_ID_REUSED":
             return AlreadyExistsError(code=error.code, message=error.message, field=field)

@@ -14,6 +14,7 @@ The role matrix (admin holds every capability, see `Principal.has`):
 | subscribe           |   x   |   x    |   x    |    x    |     x      |
 | tenant settings     |   x   |        |        |         |            |
 | manage webhooks     |   x   |        |        |         |            |
+| reopen closed cycles|   x   |        |        |         |            |
 
 Correcting a KPI reading is a KPI command (editor, admin): integrators feed readings in.
 
@@ -51,6 +52,7 @@ class Capability(Enum):
     SUBSCRIBE = "subscribe"
     CHANGE_SETTINGS = "tenant settings"
     MANAGE_WEBHOOKS = "manage webhooks"
+    REOPEN_CYCLES = "reopen closed cycles"
 
 
 ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
@@ -66,6 +68,8 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     # Registering, reading and replaying webhooks: their URLs and delivery logs are
     # integration secrets, and a webhook exports the tenant's events.
     Capability.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
+    # A closed cycle is frozen for everyone else: reopening it is an exception.
+    Capability.REOPEN_CYCLES: frozenset({Role.ADMIN}),
 }
 
 
@@ -128,3 +132,7 @@ class CanChangeSettings(_Requires):
 
 class CanManageWebhooks(_Requires):
     capability = Capability.MANAGE_WEBHOOKS
+
+
+class CanReopenCycles(_Requires):
+    capability = Capability.REOPEN_CYCLES

@@ -162,9 +162,11 @@ class PostgresEventStore:
             self._announcer.announce(tenant_id, max(positions))
 
     @asynccontextmanager
-    async def serialized(self, tenant_id: str, topic: str) -> AsyncIterator[PostgresEventStore]:
+    async def serialized(self, tenant_id: str, *topics: str) -> AsyncIterator[PostgresEventStore]:
         """A store whose reads and appends run one at a time per (tenant, topic), across
-        processes, in one transaction; Unavailable when the turn does not come in time.
+        processes, in one transaction holding every topic's turn at once (all or none, so
+        two callers of overlapping topics never wait on each other); Unavailable when the
+        turns do not come in time.
 
         Why this shape: a session advisory lock awaited on a pooled connection pinned that
         connection while it waited, and the lock's holder needed another one to finish;
@@ -179,7 +181,7 @@ class PostgresEventStore:
         the transaction even if the process dies.
         """
         check_tenant_id(tenant_id)
-        key = f"{tenant_id}:{topic}"
+        keys = sorted(f"{tenant_id}:{topic}" for topic in topics)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._db.acquire_timeout
         for attempt in itertools.count(1):
@@ -191,7 +193,9 @@ class PostgresEventStore:
                 ):
                     await set_tenant(connection, tenant_id)
                     locked = await connection.fetchval(
-                        "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", key
+                        """SELECT bool_and(pg_try_advisory_xact_lock(hashtextextended(key, 0)))
+                           FROM unnest($1::text[]) AS key""",
+                        keys,
                     )
                     if locked:
                         pinned = copy.copy(self)
@@ -204,7 +208,7 @@ class PostgresEventStore:
             pause = retry_pause(attempt)
             if loop.time() + pause > deadline:
                 raise Unavailable(
-                    f"{topic} changes in this tenant are busy elsewhere; try again",
+                    f"{' and '.join(topics)} changes in this tenant are busy elsewhere; try again",
                     retry_after=1.0,
                 )
             await asyncio.sleep(pause)

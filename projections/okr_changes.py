@@ -92,6 +92,26 @@ async def cycle_closed(rows: Rows, record: RecordedEvent, e: Any) -> Description
     return Description(f"Cycle '{name}' closed", [change("closed", False, True)])
 
 
+async def cycle_reopened(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    cycle = await _before(rows, CYCLES, record, cycle_id=record.stream_id)
+    name = cycle["name"] if cycle else str(record.stream_id)
+    # The reason is the entry's own (required, from the admin who reopened it).
+    return Description(
+        f"Cycle '{name}' reopened after its close, as an exception",
+        [change("closed", True, False)],
+    )
+
+
+async def objective_settled(rows: Rows, record: RecordedEvent, e: Any) -> Description:
+    old = await _objective(rows, record)
+    cycle = await _before(rows, CYCLES, record, cycle_id=e.cycle_id)
+    name = cycle["name"] if cycle else str(e.cycle_id)
+    summary = f"Objective '{old['title']}' closed with its cycle '{name}'"
+    if old.get("status") == "ARCHIVED":
+        return Description(summary + " (it stays archived)", [])
+    return Description(summary, [change("status", e.settled_from, "CLOSED")])
+
+
 # -- objectives --------------------------------------------------------------------
 
 
@@ -407,6 +427,8 @@ async def _previous_policy(rows: Rows, record: RecordedEvent) -> Mapping[str, st
 DESCRIBERS: dict[str, Describer] = {
     "CycleStarted": cycle_started,
     "CycleClosed": cycle_closed,
+    "CycleReopened": cycle_reopened,
+    "ObjectiveSettled": objective_settled,
     "ObjectiveSet": objective_set,
     "ObjectiveRevised": objective_revised,
     "ObjectiveOwnerAssigned": objective_owner_assigned,

@@ -56,6 +56,14 @@ async def _cycle_closed(rows: Rows, record: RecordedEvent, e: Any) -> None:
     await versioned.replace(rows, CYCLES, CYCLE_KEY, record, old, changes)
 
 
+async def _cycle_reopened(rows: Rows, record: RecordedEvent, e: Any) -> None:
+    old = await versioned.current(rows, CYCLES, _cycle_key(record))
+    if old is None or versioned.already_applied(old, record):
+        return
+    changes = {"closed": False, "version": record.version}
+    await versioned.replace(rows, CYCLES, CYCLE_KEY, record, old, changes)
+
+
 # -- objectives --------------------------------------------------------------------
 
 
@@ -311,6 +319,8 @@ def _objective_key(record: RecordedEvent) -> dict[str, Any]:
 _APPLY: dict[str, Apply] = {
     "CycleStarted": _cycle_started,
     "CycleClosed": _cycle_closed,
+    "CycleReopened": _cycle_reopened,
+    "ObjectiveSettled": _objective_change(lambda e: {"lifecycle": ObjectiveStatus.CLOSED.value}),
     "ObjectiveSet": _objective_set,
     "ObjectiveRevised": _objective_change(_revised),
     "ObjectiveOwnerAssigned": _objective_change(lambda e: {"owner": e.owner, "team": e.team}),

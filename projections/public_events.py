@@ -35,6 +35,7 @@ _webhook: Any = Webhook
 PUBLIC_TYPES: dict[type[Any], str] = {
     _cycle.CycleStarted: "okr.cycle.started.v1",
     _cycle.CycleClosed: "okr.cycle.closed.v1",
+    _cycle.CycleReopened: "okr.cycle.reopened.v1",
     _objective.ObjectiveSet: "okr.objective.set.v1",
     _objective.ObjectiveRevised: "okr.objective.revised.v1",
     _objective.ObjectiveOwnerAssigned: "okr.objective.owner_assigned.v1",
@@ -42,6 +43,7 @@ PUBLIC_TYPES: dict[type[Any], str] = {
     _objective.ObjectiveActivated: "okr.objective.activated.v1",
     _objective.ObjectiveGraded: "okr.objective.graded.v1",
     _objective.ObjectiveClosed: "okr.objective.closed.v1",
+    _objective.ObjectiveSettled: "okr.objective.settled.v1",
     _objective.ObjectiveArchived: "okr.objective.archived.v1",
     _objective.ObjectiveRestored: "okr.objective.restored.v1",
     _objective.KeyResultAdded: "okr.key_result.added.v1",

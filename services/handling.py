@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 from uuid import UUID
@@ -110,6 +111,18 @@ class Handler:
             return await self._update(
                 context, kind, stream_id, decide, expected_version, claims, snapshot_every
             )
+
+    @asynccontextmanager
+    async def serialized(self, tenant_id: str, *topics: str) -> AsyncIterator[Handler]:
+        """A handler whose loads and appends all run in one transaction holding the turn of
+        every topic, across processes. This process's turns are taken first, in the order
+        given, holding no connection (keyed_locks.py); so is every stream's writer turn the
+        returned handler takes, and nothing it does needs a second connection."""
+        async with AsyncExitStack() as turns:
+            for topic in topics:
+                await turns.enter_async_context(one_at_a_time(tenant_id, topic))
+            store = await turns.enter_async_context(self.store.serialized(tenant_id, *topics))
+            yield Handler(store, snapshot_every=self.snapshot_every)
 
     async def update_serialized(
         self,

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from okrledger.domain.kpi_direction import check_same_direction
 from okrledger.domain.objective import Confidence, MetricKind, Objective, value_depends_on_policy
 from okrledger.domain.tenant_policy import DEFAULT_POLICY
-from okrledger.services.cycles import get_cycle
+from okrledger.services.cycles import cycle_is_closed, get_cycle
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.kpis import get_kpi
 from okrledger.services.ports import CommandContext
@@ -161,6 +161,9 @@ async def check_in_key_result(
     )
 
     async def decide(objective: Objective) -> None:
+        # The cycle as loaded now; the close's ObjectiveSettled in this objective's stream
+        # is what keeps a check-in racing the close out (see services/cycles.close_cycle).
+        closed = await cycle_is_closed(handler, context.tenant_id, objective.cycle_id)
         objective.check_in_key_result(
             key_result_id=cmd.key_result_id,
             value=cmd.value,
@@ -172,6 +175,7 @@ async def check_in_key_result(
             client=context.client,
             now=datetime.now(UTC),
             policy=policy,
+            cycle_closed=closed,
         )
 
     return await handler.update(

@@ -4,7 +4,8 @@ The policy runs right after readings are appended (record_kpi_readings calls
 it) and again from `catch_up_kpi_links`, which re-applies every reading after
 the last position it stored, so a process that dies between the reading's
 append and the objective's loses nothing. Both are safe to repeat: the policy
-only offers a key result a reading observed in its objective's cycle and
+only offers a key result a reading observed in its objective's cycle, while
+that cycle is open (a closed cycle is frozen; the KPI keeps the reading), and
 strictly after the last one it followed, under a command id made from the
 reading, and the objective ignores a reading it already holds.
 """
@@ -23,7 +24,7 @@ from okrledger.domain.kpi import KPI, KPIIsRetired, Reading
 from okrledger.domain.kpi_direction import check_same_direction
 from okrledger.domain.objective import KeyResult, Objective
 from okrledger.domain.progress import cycle_bounds
-from okrledger.services.cycles import get_cycle
+from okrledger.services.cycles import cycle_is_closed, get_cycle
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.kpis import get_kpi
 from okrledger.services.ports import CommandContext, KPILink, KPILinks, ReadingLog
@@ -60,7 +61,8 @@ async def link_key_result_to_kpi(
         raise KPIIsRetired(f"KPI '{kpi.name}' is retired and cannot be linked", field="kpi_id")
 
     async def decide(objective: Objective) -> None:
-        objective.link_key_result_to_kpi(cmd.key_result_id, cmd.kpi_id)
+        closed = await cycle_is_closed(handler, context.tenant_id, objective.cycle_id)
+        objective.link_key_result_to_kpi(cmd.key_result_id, cmd.kpi_id, cycle_closed=closed)
         # Judged after the link's own checks; a refusal here appends nothing of it.
         check_same_direction(objective.key_result(cmd.key_result_id), kpi.name, kpi.direction)
         latest = _latest(kpi)
@@ -113,6 +115,9 @@ class KPILinkPolicy:
                     kpi_id=kpi_id,
                     reading_id=reading_id,
                     value=value,
+                    cycle_closed=await cycle_is_closed(
+                        self.handler, context.tenant_id, objective.cycle_id
+                    ),
                 )
 
             follow = CommandContext(
@@ -197,6 +202,8 @@ async def _choose(
     if kr is None or kr.kpi_id != kpi_id:
         return None
     cycle = await get_cycle(handler, tenant_id, objective.cycle_id)
+    if cycle.closed:  # a closed cycle's key results are frozen; the KPI keeps its readings
+        return None
     return reading_to_follow(kr, kpi_id, cycle_bounds(cycle.starts_on, cycle.ends_on), readings)
 
 

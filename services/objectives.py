@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID, uuid4
 
 from okrledger.domain.objective import Objective
-from okrledger.services.cycles import get_cycle
+from okrledger.services.cycles import (
+    ALIGNMENT,
+    CYCLE_MEMBERSHIP,
+    cycle_is_closed,
+    get_cycle,
+)
 from okrledger.services.handling import Handler, Outcome
 from okrledger.services.ports import CommandContext
 from okrledger.services.tenant_settings import ActiveObjectiveCount, check_room_to_activate
 
-# Alignment checks read the tree and then write; one at a time per tenant keeps two
-# concurrent alignments (A under B, B under A) from both passing and forming a loop.
-ALIGNMENT = "alignment"
+# Alignment checks read the tree and then write; one at a time per tenant (ALIGNMENT) keeps
+# two concurrent alignments (A under B, B under A) from both passing and forming a loop.
 MAX_TREE_DEPTH = 1000
 
 
@@ -87,26 +92,34 @@ class RestoreObjective:
 async def set_objective(
     cmd: SetObjective, context: CommandContext, handler: Handler
 ) -> Outcome[Objective]:
-    """Set a new (draft) objective for a cycle, optionally aligned under a parent objective."""
-    cycle = await get_cycle(handler, context.tenant_id, cmd.cycle_id)
+    """Set a new (draft) objective for a cycle, optionally aligned under a parent objective.
+
+    Under the cycle's membership lock, which a close holds too: a new objective is either
+    recorded before the close and settled by it, or judged after it and refused.
+    """
     objective_id = cmd.objective_id or uuid4()
-    parent_of, archived = await tree_above(handler, context.tenant_id, cmd.parent_id)
-    return await handler.create(
-        context,
-        Objective,
-        lambda: Objective.set(
-            id=objective_id,
-            title=cmd.title,
-            description=cmd.description,
-            cycle_id=cycle.id,
-            owner=cmd.owner,
-            team=cmd.team,
-            parent_id=cmd.parent_id,
-            cycle_closed=cycle.closed,
-            parent_of=parent_of,
-            archived=archived,
-        ),
-    )
+    membership = CYCLE_MEMBERSHIP.format(cycle_id=cmd.cycle_id)
+    async with handler.serialized(context.tenant_id, membership) as within:
+        cycle = await get_cycle(within, context.tenant_id, cmd.cycle_id)
+        parent_of, archived = await tree_above(within, context.tenant_id, cmd.parent_id)
+        frozen = await in_closed_cycles(within, context.tenant_id, [cmd.parent_id])
+        return await within.create(
+            context,
+            Objective,
+            lambda: Objective.set(
+                id=objective_id,
+                title=cmd.title,
+                description=cmd.description,
+                cycle_id=cycle.id,
+                owner=cmd.owner,
+                team=cmd.team,
+                parent_id=cmd.parent_id,
+                cycle_closed=cycle.closed,
+                parent_of=parent_of,
+                archived=archived,
+                in_closed_cycles=frozen,
+            ),
+        )
 
 
 async def revise_objective(
@@ -149,8 +162,17 @@ async def align_objective(
     """Align an objective under a parent (or detach it with no parent); never forms a loop."""
 
     async def decide(within: Handler, objective: Objective) -> None:
-        parent_of, archived = await tree_above(within, context.tenant_id, cmd.parent_id)
-        objective.align(cmd.parent_id, parent_of=parent_of, archived=archived)
+        tenant_id = context.tenant_id
+        parent_of, archived = await tree_above(within, tenant_id, cmd.parent_id)
+        objective.align(
+            cmd.parent_id,
+            parent_of=parent_of,
+            archived=archived,
+            cycle_closed=await cycle_is_closed(within, tenant_id, objective.cycle_id),
+            in_closed_cycles=await in_closed_cycles(
+                within, tenant_id, [cmd.parent_id, objective.parent_id]
+            ),
+        )
 
     return await handler.update_serialized(
         ALIGNMENT,
@@ -168,11 +190,13 @@ async def activate_objective(
     handler: Handler,
     active: ActiveObjectiveCount | None = None,
 ) -> Outcome[Objective]:
-    """Move a draft objective to active; with `active`, within the tenant's cap on active
-    objectives per owner and cycle (TooManyActiveObjectives past it)."""
+    """Move a draft objective to active (or one its cycle's close settled, once reopened);
+    with `active`, within the tenant's cap on active objectives per owner and cycle
+    (TooManyActiveObjectives past it)."""
 
     async def decide(objective: Objective) -> None:
-        objective.activate()
+        closed = await cycle_is_closed(handler, context.tenant_id, objective.cycle_id)
+        objective.activate(cycle_closed=closed)
         if active is not None:  # judged after the lifecycle's own checks; a refusal appends none
             await check_room_to_activate(handler, context.tenant_id, objective, active)
 
@@ -237,6 +261,18 @@ async def restore_objective(
     return await handler.update(
         context, Objective, cmd.objective_id, decide, expected_version=cmd.expected_version
     )
+
+
+async def in_closed_cycles(
+    handler: Handler, tenant_id: str, objective_ids: Sequence[UUID | None]
+) -> set[UUID]:
+    """Which of these objectives belong to a closed cycle (unknown ones are left out)."""
+    found: set[UUID] = set()
+    for objective_id in {i for i in objective_ids if i is not None}:
+        objective = await handler.find(tenant_id, Objective, objective_id)
+        if objective is not None and await cycle_is_closed(handler, tenant_id, objective.cycle_id):
+            found.add(objective_id)
+    return found
 
 
 async def tree_above(

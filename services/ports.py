@@ -84,8 +84,8 @@ class EventStore(Protocol):
 
     async def outcome(self, tenant_id: str, command_id: str) -> Appended | None: ...
 
-    def serialized(self, tenant_id: str, topic: str) -> AbstractAsyncContextManager[EventStore]:
-        """A store for one command on (tenant, topic): such commands run one at a time,
+    def serialized(self, tenant_id: str, *topics: str) -> AbstractAsyncContextManager[EventStore]:
+        """A store for one command on (tenant, topics): such commands run one at a time,
         across processes, each in one transaction that every load and append of the store
         joins. Raises Unavailable when the turn does not come in time; take any other lock
         (a stream's writer) before this, never inside."""
@@ -111,6 +111,12 @@ class KPILink:
 
     objective_id: UUID
     key_result_id: UUID
+
+
+class CycleObjectives(Protocol):
+    """Which objectives of a cycle are still open (draft or active, archived or not)."""
+
+    async def open_in(self, tenant_id: str, cycle_id: UUID) -> list[UUID]: ...
 
 
 class KPILinks(Protocol):

@@ -1,4 +1,4 @@
-"""startCycle and closeCycle."""
+"""startCycle, closeCycle and reopenCycle."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ from okrledger.graphql.mutations.common import (
     handler,
     refuse_version_of_new,
 )
-from okrledger.graphql.permissions import READ_BACK, CanEditGoals, CanReadGoals
+from okrledger.graphql.permissions import READ_BACK, CanEditGoals, CanReadGoals, CanReopenCycles
 from okrledger.graphql.queries.okr import read_cycle
 from okrledger.graphql.types.cycle import Cycle
+from okrledger.projections.cycle_objectives import ReadModelCycleObjectives
 from okrledger.services import cycles
 from okrledger.services.handling import Outcome
 
@@ -40,6 +41,15 @@ class StartCycleInput(ChangeInput):
 @strawberry.input
 class CloseCycleInput(ChangeInput):
     cycle_id: UUID
+
+
+@strawberry.input
+class ReopenCycleInput(ChangeInput):
+    cycle_id: UUID
+    reason: str = strawberry.field(
+        description="Why the closed cycle is reopened (required, not blank): the history "
+        "shows it with the reopening."
+    )
 
 
 @strawberry.interface(description="A cycle command succeeded.")
@@ -73,7 +83,15 @@ class CloseCyclePayload(CyclePayload):
 
 
 StartCycleResult = Annotated[StartCyclePayload | Problem, strawberry.union("StartCycleResult")]
+
+
+@strawberry.type
+class ReopenCyclePayload(CyclePayload):
+    pass
+
+
 CloseCycleResult = Annotated[CloseCyclePayload | Problem, strawberry.union("CloseCycleResult")]
+ReopenCycleResult = Annotated[ReopenCyclePayload | Problem, strawberry.union("ReopenCycleResult")]
 
 
 @strawberry.type
@@ -101,16 +119,34 @@ class CycleMutations:
         )
 
     @strawberry.mutation(
-        description="Close a cycle: its objectives can still be graded, no longer revised.",
+        description="Close (freeze) a cycle: its draft and active objectives are closed with "
+        "it; they can still be graded, nothing else changes them (CYCLE_CLOSED).",
         permission_classes=[CanEditGoals],
     )
     async def close_cycle(
         self, info: Info[Context, None], input: CloseCycleInput
     ) -> CloseCycleResult:
         cmd = cycles.CloseCycle(cycle_id=input.cycle_id, expected_version=input.expected_version)
+        open_objectives = ReadModelCycleObjectives(info.context.reader)
         return await answer(
             info,
-            cycles.close_cycle(cmd, command_context(info, input), handler(info)),
+            cycles.close_cycle(cmd, command_context(info, input), handler(info), open_objectives),
             CloseCyclePayload,
+            target="cycleId",
+        )
+
+    @strawberry.mutation(
+        description="Reopen a closed cycle, as an exception with a reason (admins only). "
+        "Objectives its close settled stay closed until activated again.",
+        permission_classes=[CanReopenCycles],
+    )
+    async def reopen_cycle(
+        self, info: Info[Context, None], input: ReopenCycleInput
+    ) -> ReopenCycleResult:
+        cmd = cycles.ReopenCycle(cycle_id=input.cycle_id, expected_version=input.expected_version)
+        return await answer(
+            info,
+            cycles.reopen_cycle(cmd, command_context(info, input), handler(info)),
+            ReopenCyclePayload,
             target="cycleId",
         )

@@ -26,6 +26,7 @@ MUTATIONS: dict[str, tuple[dict[str, Any], set[Role]]] = {
         GOAL_EDITORS,
     ),
     "closeCycle": ({"cycleId": any_id()}, GOAL_EDITORS),
+    "reopenCycle": ({"cycleId": any_id(), "reason": "a late check-in"}, SETTINGS_EDITORS),
     "setObjective": ({"cycleId": any_id(), "title": "T", "owner": "o"}, GOAL_EDITORS),
     "reviseObjective": ({"objectiveId": any_id(), "title": "T"}, GOAL_EDITORS),
     "assignObjectiveOwner": ({"objectiveId": any_id(), "owner": "o"}, GOAL_EDITORS),

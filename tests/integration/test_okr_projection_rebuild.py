@@ -22,6 +22,7 @@ from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.projector import InlineProjections
 from okrledger.infra.rebuild import drop_schema, rebuild, replay_until
 from okrledger.projections import catalog, okr_queries
+from okrledger.projections.cycle_objectives import ReadModelCycleObjectives
 from okrledger.projections.pages import AsOf
 from okrledger.services import cycles, key_results, objectives, tenant_settings
 from okrledger.services.handling import Handler
@@ -41,7 +42,8 @@ KPIS = [uuid.uuid4() for _ in range(2)]
 # One command: (what, three small numbers picking its targets and values).
 steps = st.tuples(
     st.sampled_from(
-        ["cycle", "close_cycle", "revise", "owner", "activate", "grade", "close", "archive"]
+        ["cycle", "close_cycle", "reopen_cycle", "revise", "owner", "activate", "grade"]
+        + ["close", "archive"]
         + ["restore", "remove_kr", "link", "unlink", "follow", "policy"]
         + ["objective", "align", "revise_kr", "check_in"] * 2
         + ["add_kr"] * 3
@@ -88,7 +90,11 @@ class Program:
             )
             self.cycles.append(done.aggregate.id)
         elif what == "close_cycle" and cycle:
-            await cycles.close_cycle(cycles.CloseCycle(cycle), ctx, h)
+            assert isinstance(h, LiveHandler)
+            await cycles.close_cycle(cycles.CloseCycle(cycle), ctx, h, h.cycle_objectives)
+        elif what == "reopen_cycle" and cycle:
+            reason = CommandContext(self.tenant, "admin", str(uuid.uuid4()), reason=f"late {n}")
+            await cycles.reopen_cycle(cycles.ReopenCycle(cycle), reason, h)
         elif what == "objective" and cycle:
             parent = other if b % 3 else None
             cmd = objectives.SetObjective(f"Goal {n}", cycle, f"owner{b}", parent_id=parent)
@@ -174,9 +180,21 @@ class Program:
         await self.handler.update(ctx, Objective, objective, decide)
 
 
+class LiveHandler(Handler):
+    """Projections kept inline, and the read model a cycle's close finds open objectives in."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(
+            PostgresEventStore(database, hooks=[InlineProjections(catalog.projections())])
+        )
+        self.cycle_objectives = ReadModelCycleObjectives(
+            lambda tenant: database.transaction(tenant, readonly=True)
+        )
+
+
 @pytest.fixture
 def live_handler(database: Database) -> Handler:
-    return Handler(PostgresEventStore(database, hooks=[InlineProjections(catalog.projections())]))
+    return LiveHandler(database)
 
 
 async def play(handler: Handler, tenant: str, program: Sequence[tuple[str, int, int, int]]) -> None:
@@ -204,6 +222,38 @@ async def test_read_models_kept_inline_equal_a_rebuild_from_the_events_row_for_r
 
     assert [await read_model_rows(owner_dsn, t, TABLES) for t in tenants] == inline
     assert all(rows["okr_objectives"] and rows["change_log"] for rows in inline)
+
+
+async def test_closing_settling_grading_and_reopening_rebuild_to_the_same_read_models(
+    live_handler: Handler, owner_dsn: str, tenant: str
+) -> None:
+    program = [
+        ("activate", 0, 0, 0),
+        ("check_in", 0, 0, 3),
+        ("objective", 0, 0, 2),
+        ("close_cycle", 0, 0, 0),
+        ("grade", 0, 0, 7),
+        ("check_in", 0, 0, 4),  # refused: the cycle is closed
+        ("reopen_cycle", 0, 0, 1),
+        ("activate", 0, 0, 0),
+        ("check_in", 0, 0, 5),
+        ("close_cycle", 0, 0, 0),
+    ]
+    await play(live_handler, tenant, program)
+    inline = await read_model_rows(owner_dsn, tenant, TABLES)
+
+    await rebuild(owner_dsn, catalog.projections(), tenant_id=tenant)
+
+    assert await read_model_rows(owner_dsn, tenant, TABLES) == inline
+    async with owner(owner_dsn, tenant) as live:
+        statuses = await live.fetch(
+            "SELECT status FROM okr_objectives WHERE valid_to_position IS NULL"
+        )
+        settled = await live.fetchval(
+            "SELECT count(*) FROM change_log WHERE event_type = 'ObjectiveSettled'"
+        )
+    assert [r["status"] for r in statuses] == ["CLOSED", "CLOSED"]
+    assert settled == 3  # both at the first close, the one activated again at the second
 
 
 async def tree_at(connection: Any, cycle_id: uuid.UUID, as_of: AsOf | None) -> Any:

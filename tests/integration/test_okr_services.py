@@ -34,6 +34,16 @@ def handler(store: PostgresEventStore) -> Handler:
     return Handler(store)
 
 
+class Listed:
+    """The open objectives of a cycle, as a read model would list them (this store keeps none)."""
+
+    def __init__(self, objective_ids: list[uuid.UUID]) -> None:
+        self.objective_ids = objective_ids
+
+    async def open_in(self, tenant_id: str, cycle_id: uuid.UUID) -> list[uuid.UUID]:
+        return self.objective_ids
+
+
 def ctx(tenant: str, reason: str | None = None, actor: str = "alice") -> CommandContext:
     return CommandContext(tenant, actor, str(uuid.uuid4()), reason=reason)
 
@@ -234,7 +244,9 @@ async def test_a_closed_cycle_refuses_revisions_but_allows_grading(
     await objectives.activate_objective(
         objectives.ActivateObjective(objective_id), ctx(tenant), handler
     )
-    await cycles.close_cycle(cycles.CloseCycle(cycle_id), ctx(tenant), handler)
+    await cycles.close_cycle(
+        cycles.CloseCycle(cycle_id), ctx(tenant), handler, Listed([objective_id])
+    )
 
     with pytest.raises(CycleIsClosed):
         await objectives.revise_objective(
@@ -244,6 +256,40 @@ async def test_a_closed_cycle_refuses_revisions_but_allows_grading(
         objectives.GradeObjective(objective_id, Decimal("0.7")), ctx(tenant), handler
     )
     assert graded.aggregate.score == Decimal("0.7")
+
+
+async def test_a_close_retried_with_its_command_id_settles_what_a_failure_left_open(
+    handler: Handler, tenant: str
+) -> None:
+    cycle_id = await a_cycle(handler, tenant)
+    first = await an_objective(handler, tenant, cycle_id, "A")
+    second = await an_objective(handler, tenant, cycle_id, "B")
+    closing = ctx(tenant)
+    # The first attempt found only one of them (as if it had failed before the second).
+    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([first]))
+
+    retried = await cycles.close_cycle(
+        cycles.CloseCycle(cycle_id), closing, handler, Listed([first, second])
+    )
+
+    assert retried.duplicate
+    for objective_id in (first, second):
+        settled = await handler.get(tenant, Objective, objective_id)
+        assert (settled.status, settled.version) == (ObjectiveStatus.CLOSED, 2)
+
+
+async def test_a_close_retried_after_a_reopen_settles_nothing(
+    handler: Handler, tenant: str
+) -> None:
+    cycle_id = await a_cycle(handler, tenant)
+    closing = ctx(tenant)
+    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([]))
+    await cycles.reopen_cycle(cycles.ReopenCycle(cycle_id), ctx(tenant, "late"), handler)
+    later = await an_objective(handler, tenant, cycle_id, "Set after the reopen")
+
+    await cycles.close_cycle(cycles.CloseCycle(cycle_id), closing, handler, Listed([later]))
+
+    assert (await handler.get(tenant, Objective, later)).status is ObjectiveStatus.DRAFT
 
 
 async def test_another_tenants_objective_is_not_found_for_alignment_or_commands(

@@ -8,8 +8,9 @@ from uuid import uuid4
 
 import pytest
 
-from okrledger.domain.cycle import Cycle, CycleAlreadyClosed, InvalidCycleDates
+from okrledger.domain.cycle import Cycle, CycleAlreadyClosed, CycleNotClosed, InvalidCycleDates
 from okrledger.domain.errors import DomainError, InvalidValue
+from okrledger.domain.goalposts import ReasonRequired
 
 BASE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
@@ -93,8 +94,49 @@ def test_closing_a_closed_cycle_is_refused_and_changes_nothing() -> None:
     assert CycleAlreadyClosed.code == "INVALID_STATE"
 
 
+def test_reopening_a_closed_cycle_with_a_reason_records_cycle_reopened() -> None:
+    cycle = q4()
+    cycle.close()
+
+    cycle.reopen("A check-in of 30 December was lost in an outage")
+
+    assert not cycle.closed
+    names = [type(e).__name__ for e in cycle.collect_events()]
+    assert names == ["CycleStarted", "CycleClosed", "CycleReopened"]
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_reopening_without_a_reason_is_refused_and_changes_nothing(reason: str | None) -> None:
+    cycle = q4()
+    cycle.close()
+
+    assert_refused(cycle, lambda: cycle.reopen(reason), ReasonRequired)
+    with pytest.raises(ReasonRequired) as caught:
+        cycle.reopen(reason)
+    assert (caught.value.code, caught.value.field) == ("REASON_REQUIRED", "reason")
+
+
+def test_reopening_an_open_cycle_is_refused() -> None:
+    cycle = q4()
+
+    assert_refused(cycle, lambda: cycle.reopen("why not"), CycleNotClosed)
+    assert CycleNotClosed.code == "INVALID_STATE"
+
+
+def test_a_reopened_cycle_can_be_closed_again() -> None:
+    cycle = q4()
+    cycle.close()
+    cycle.reopen("late check-in")
+
+    cycle.close()
+
+    assert cycle.closed
+
+
 def test_replaying_cycle_events_rebuilds_the_cycle() -> None:
     cycle = q4()
+    cycle.close()
+    cycle.reopen("late check-in")
     cycle.close()
     events = cycle.collect_events()
 

@@ -173,7 +173,7 @@ def test_revising_is_refused_when_the_cycle_is_closed() -> None:
     error = assert_refused(
         objective, lambda: objective.revise(title="New", cycle_closed=True), CycleIsClosed
     )
-    assert error.code == "INVALID_STATE"
+    assert error.code == "CYCLE_CLOSED"
     assert "can be graded, not revised" in error.message
 
 
