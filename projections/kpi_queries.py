@@ -244,6 +244,10 @@ def _value_known(alias: str, as_known_at: AsOf | None, param: int) -> str:
 # earlier layout (time and position only) is refused rather than misread.
 _POSITION_BITS, _SEQ_BITS = 40, 13
 _CURSOR = "kpi-reading"
+# A reading's cursor packs its observed time (microseconds since 1970), position and seq.
+_LATEST_MICROSECONDS = (datetime.max.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // (
+    timedelta(microseconds=1)
+)
 
 
 def _reading_key(observed_at: datetime, position: int, seq: int) -> int:
@@ -268,7 +272,9 @@ async def readings(
     """
     check_page_size(first)
     _check_range(start, end)
-    cursor = decode_cursor(_CURSOR, after)
+    cursor = decode_cursor(
+        _CURSOR, after, max_key=((_LATEST_MICROSECONDS + 1) << (_POSITION_BITS + _SEQ_BITS)) - 1
+    )
     after_time, after_position, after_seq = (
         (None, None, None)
         if cursor is None

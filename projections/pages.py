@@ -55,7 +55,10 @@ MAX_KEY = 2**63 - 1
 MAX_CURSOR_LENGTH = 200
 
 
-def decode_cursor(kind: str, cursor: str | None, *, field: str = "after") -> int | None:
+def decode_cursor(
+    kind: str, cursor: str | None, *, field: str = "after", max_key: int = MAX_KEY
+) -> int | None:
+    """The key of a cursor this list issued (0..`max_key`); InvalidCursor otherwise."""
     if cursor is None:
         return None
     if len(cursor) > MAX_CURSOR_LENGTH:
@@ -70,7 +73,7 @@ def decode_cursor(kind: str, cursor: str | None, *, field: str = "after") -> int
         number = int(key)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor(f"Not a cursor of this list: {cursor!r}", field=field) from None
-    if not 0 <= number <= MAX_KEY:
+    if not 0 <= number <= max_key:
         raise InvalidCursor(f"Not a cursor of this list: {cursor!r} is out of range", field=field)
     return number
 

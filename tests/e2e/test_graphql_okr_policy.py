@@ -192,7 +192,7 @@ async def test_a_policy_change_is_in_the_history_with_the_caps_it_set(admin: Api
 
     history = await read(
         admin,
-        '{ auditLog(filter: {eventTypes: ["TenantConfigured", "OKRPolicySet"]}) '
+        '{ auditLog(filter: {eventTypes: ["tenant.configured.v1", "tenant.okr_policy.set.v1"]}) '
         "{ edges { node { eventType summary changes { field from to } } } } }",
     )
 
