@@ -80,21 +80,23 @@ async def close_cycle(
     async def decide(cycle: Cycle) -> None:
         cycle.close()
 
-    # The membership turn before the alignment turn, as set_objective and align_objective
-    # take each alone; both are held in one transaction, which the settling joins.
-    async with handler.serialized(tenant_id, membership, ALIGNMENT) as within:
-        outcome = await within.update(
+    # Both turns at once, in the order set_objective and align_objective take each alone.
+    # The work runs beside the turns' transaction, not in it: settling waits for each
+    # objective's writer turn, and a check-in holding that turn may be waiting for the
+    # tenant's head row, which an append in the turns' transaction would hold to commit.
+    async with handler.serialized(tenant_id, membership, ALIGNMENT):
+        outcome = await handler.update(
             context, Cycle, cmd.cycle_id, decide, expected_version=cmd.expected_version
         )
         position = outcome.position
         # A retry answers with the cycle as that close left it; settle only while the cycle
         # is still closed, never after an admin reopened it.
         still_closed = outcome.aggregate.closed and (
-            not outcome.duplicate or await cycle_is_closed(within, tenant_id, cmd.cycle_id)
+            not outcome.duplicate or await cycle_is_closed(handler, tenant_id, cmd.cycle_id)
         )
         if still_closed:
             for objective_id in await objectives.open_in(tenant_id, cmd.cycle_id):
-                settled = await _settle(context, within, outcome.aggregate, objective_id)
+                settled = await _settle(context, handler, outcome.aggregate, objective_id)
                 position = max(position, settled)
     return dataclasses.replace(outcome, position=position)
 
