@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -29,6 +29,7 @@ from okrledger.graphql.body_limit import BodyLimit
 from okrledger.graphql.context import Backend, Context, Unauthenticated
 from okrledger.graphql.limits import Limits
 from okrledger.graphql.loaders import Loaders
+from okrledger.graphql.rate_limits import retry_after_of
 from okrledger.graphql.response_cache import ReadRequest, ResponseCache
 from okrledger.projections.base import Rows
 from okrledger.services.identity import Principal
@@ -225,10 +226,14 @@ class GraphQLApp(GraphQL[Context, None]):
         result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
-        if type(result) is not ExecutionResult or result.errors or result.extensions:
+        if (
+            type(result) is not ExecutionResult
+            or result.errors
+            or set(result.extensions or ()) - {"cost"}
+        ):
             return result
         sub_response.headers[CACHE_HEADER] = "miss"
-        encoded = orjson.dumps(result.data)
+        encoded = orjson.dumps(process_result(result))  # the whole answer, its cost with it
         self.responses.put(key, encoded)
         return EncodedResult(data=None, errors=None, encoded=encoded)
 
@@ -252,8 +257,17 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         if isinstance(result, EncodedResult):
-            return cast(GraphQLHTTPResponse, {"data": orjson.Fragment(result.encoded)})
+            return cast(GraphQLHTTPResponse, orjson.Fragment(result.encoded))
         return await super().process_result(request, result)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        wait = retry_after_of(response_data)  # a spent budget (graphql/rate_limits.py)
+        if wait is not None:
+            sub_response.status_code = 429
+            sub_response.headers["retry-after"] = str(wait)
+        return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
