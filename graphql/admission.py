@@ -17,10 +17,11 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types.execution import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from okrledger.graphql.context import Context
 from okrledger.graphql.cost import Cost, operation_cost
