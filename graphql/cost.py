@@ -196,7 +196,8 @@ def _root_fields(counter: _Counter, selection_set: SelectionSetNode, seen: set[s
 
 def _field_of(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
     if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-        return parent.fields.get(name)
+        found: GraphQLField | None = parent.fields.get(name)
+        return found
     return None
 
 
