@@ -80,6 +80,7 @@ async def served(
             "DATABASE_URL": dsn,
             "OKRLEDGER_TENANT_MUTATIONS_PER_MINUTE": "0",
             "OKRLEDGER_TOKEN_MUTATIONS_PER_MINUTE": "0",
+            "OKRLEDGER_TENANT_QUERY_COST_PER_MINUTE": "0",
             "OKRLEDGER_LOG_LEVEL": "WARNING",
             "OKRLEDGER_POOL_MAX": "20",
             "OKRLEDGER_DATA_DIR": folder,

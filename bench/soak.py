@@ -87,6 +87,7 @@ async def serving(dsn: str) -> AsyncIterator[tuple[str, str, psutil.Process]]:
             "DATABASE_URL": dsn,
             "OKRLEDGER_TENANT_MUTATIONS_PER_MINUTE": "0",
             "OKRLEDGER_TOKEN_MUTATIONS_PER_MINUTE": "0",
+            "OKRLEDGER_TENANT_QUERY_COST_PER_MINUTE": "0",
             "OKRLEDGER_LOG_LEVEL": "WARNING",
         }
         process = await asyncio.create_subprocess_exec(

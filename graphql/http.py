@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.exceptions import (
     NonJsonMessageReceived,
     NonTextMessageReceived,
@@ -39,6 +39,7 @@ from okrledger.graphql.http_request import BadRequest, decoded, request_data
 from okrledger.graphql.limits import Limits
 from okrledger.graphql.loaders import Loaders
 from okrledger.graphql.media_types import GRAPHQL_RESPONSE, JSON, negotiated
+from okrledger.graphql.rate_limits import retry_after_of
 from okrledger.graphql.response_cache import ReadRequest, ResponseCache
 from okrledger.projections.base import Rows
 from okrledger.services.identity import Principal
@@ -363,10 +364,14 @@ class GraphQLApp(GraphQL[Context, None]):
             sub_response.headers[CACHE_HEADER] = "hit"
             return EncodedResult(data=None, errors=None, encoded=cached)
         result = await self._execute(request_adapter.method, context, request_data)
-        if type(result) is not ExecutionResult or result.errors or result.extensions:
+        if (
+            type(result) is not ExecutionResult
+            or result.errors
+            or set(result.extensions or ()) - {"cost"}
+        ):
             return result
         sub_response.headers[CACHE_HEADER] = "miss"
-        encoded = orjson.dumps(result.data)
+        encoded = orjson.dumps(process_result(result))  # the whole answer, its cost with it
         self.responses.put(key, encoded)
         return EncodedResult(data=None, errors=None, encoded=encoded)
 
@@ -417,13 +422,22 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         if isinstance(result, EncodedResult):
-            return cast(GraphQLHTTPResponse, {"data": orjson.Fragment(result.encoded)})
+            return cast(GraphQLHTTPResponse, orjson.Fragment(result.encoded))
         processed = await super().process_result(request, result)
         if is_request_error(result):
             request.state.request_error = True
             if getattr(request.state, "media_type", None) == GRAPHQL_RESPONSE:
                 processed.pop("data", None)  # the spec's sign that nothing was executed
         return processed
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        wait = retry_after_of(response_data)  # a spent budget (graphql/rate_limits.py)
+        if wait is not None:
+            sub_response.status_code = 429
+            sub_response.headers["retry-after"] = str(wait)
+        return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> bytes:
         return json_bytes(data)

@@ -1,4 +1,4 @@
-"""How large a GraphQL request may be: depth, tokens, aliases and body bytes."""
+"""How large a GraphQL request may be: depth, tokens, aliases, cost, body and answer bytes."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 
+from okrledger.graphql.admission import CostLimits, admission
 from okrledger.graphql.error_codes import CodeDocumentErrors
 from okrledger.graphql.masking import MaskUnexpectedErrors
+from okrledger.graphql.rate_limits import Budgets
 from okrledger.graphql.text_input import RefuseControlCharacters
 
 # Documents whose validation outcome is kept (an LRU shared by the process).
@@ -30,6 +31,8 @@ class Limits:
     max_tokens: int = 5000
     max_aliases: int = 30
     max_body_bytes: int = 1_000_000
+    max_cost: int = CostLimits.max_cost
+    max_response_bytes: int = CostLimits.max_response_bytes
 
 
 _parsed: dict[tuple[str, tuple[tuple[str, object], ...]], DocumentNode] = {}
@@ -57,9 +60,12 @@ class ParseOnce(SchemaExtension):
 
 
 def schema_extensions(
-    limits: Limits,
+    limits: Limits, budgets: Budgets | None = None
 ) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
     """Factories, so each request gets its own extension instances.
+
+    Admission validates (with the outcome of each document kept) after costing the document
+    and before charging the caller's budgets (graphql/admission.py).
 
     The depth and alias rules are made once: each limiter makes a new rule class, and
     the validation cache, keyed by document and rules, would then never answer.
@@ -72,7 +78,11 @@ def schema_extensions(
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
         ParseOnce,
-        partial(ValidationCache, maxsize=VALIDATED_DOCUMENTS),
+        admission(
+            CostLimits(max_cost=limits.max_cost, max_response_bytes=limits.max_response_bytes),
+            budgets,
+            VALIDATED_DOCUMENTS,
+        ),
         MaskUnexpectedErrors,
         CodeDocumentErrors,
         RefuseControlCharacters,

@@ -29,6 +29,7 @@ from okrledger.graphql.queries.me import MeQueries
 from okrledger.graphql.queries.okr import OkrQueries
 from okrledger.graphql.queries.okr_diff import OkrDiffQueries
 from okrledger.graphql.queries.webhooks import WebhookQueries
+from okrledger.graphql.rate_limits import Budgets
 from okrledger.graphql.scalars import SCALAR_OVERRIDES
 from okrledger.graphql.subscriptions import Subscription
 
@@ -70,11 +71,14 @@ def _installed_version() -> str:
 
 
 def build_schema(
-    limits: Limits | None = None, observers: Sequence[OperationObserver] = ()
+    limits: Limits | None = None,
+    observers: Sequence[OperationObserver] = (),
+    budgets: Budgets | None = None,
 ) -> strawberry.Schema:
     """The schema with the production limits and error masking installed; `observers`
-    (metrics, traces) see every operation, validation included."""
-    extensions = schema_extensions(limits or Limits())
+    (metrics, traces) see every operation, validation included; `budgets` are charged
+    per caller (none: no rate limit)."""
+    extensions = schema_extensions(limits or Limits(), budgets)
     if observers:
         extensions.insert(0, observe_operations(observers))
     return ObservedSchema(

@@ -21,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 from okrledger.graphql.context import Backend
 from okrledger.graphql.http import REQUEST_ID_HEADER, GraphQLApp
 from okrledger.graphql.limits import Limits
+from okrledger.graphql.rate_limits import Allowances, Budgets
 from okrledger.graphql.response_cache import ResponseCache
 from okrledger.graphql.schema import build_schema
 from okrledger.graphql.unavailable import AnswerUnavailable
@@ -35,7 +36,7 @@ from okrledger.infra.bootstrap import Runtime, start_runtime, start_webhook_deli
 from okrledger.infra.dev_console import dev_console_routes
 from okrledger.infra.migrations.runner import pending_on
 from okrledger.infra.observability import Observability
-from okrledger.infra.rate_limit import MutationLimits, RateLimitMiddleware
+from okrledger.infra.rate_limit import rate_limit_storage
 from okrledger.infra.settings import Settings
 from okrledger.infra.tenant_heads import head_position
 from okrledger.infra.tokens import InvalidToken, TokenVerifier
@@ -76,6 +77,20 @@ def websocket_authenticator(
             return None
 
     return authenticate
+
+
+def budgets_of(settings: Settings) -> Budgets | None:
+    """The callers' rate-limit budgets, charged in the GraphQL layer (None: all off)."""
+    allowances = Allowances(
+        tenant_mutations=settings.tenant_mutations_per_minute,
+        token_mutations=settings.token_mutations_per_minute,
+        tenant_query_cost=settings.tenant_query_cost_per_minute,
+    )
+    if not (
+        allowances.tenant_mutations or allowances.token_mutations or allowances.tenant_query_cost
+    ):
+        return None
+    return Budgets(rate_limit_storage(settings.rate_limit_storage), allowances)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -119,6 +134,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_tokens=chosen.graphql_max_tokens,
         max_aliases=chosen.graphql_max_aliases,
         max_body_bytes=chosen.max_request_bytes,
+        max_cost=chosen.graphql_max_cost,
+        max_response_bytes=chosen.max_response_bytes,
     )
 
     async def head(tenant_id: str) -> int:
@@ -130,7 +147,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         else None
     )
     graphql = GraphQLApp(
-        build_schema(limits, observability.observers),
+        build_schema(limits, observability.observers, budgets_of(chosen)),
         backend=backend,
         authenticate=websocket_authenticator(auth.verifier),
         development=chosen.development,
@@ -158,11 +175,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             on_error=unauthenticated_response,
         )
     )
-    if chosen.tenant_mutations_per_minute or chosen.token_mutations_per_minute:
-        limits_per_caller = MutationLimits(
-            chosen.tenant_mutations_per_minute, chosen.token_mutations_per_minute
-        )
-        middleware.append(Middleware(RateLimitMiddleware, limits=limits_per_caller))
     issuer_routes = (
         development_issuer_routes(auth.development_issuer) if auth.development_issuer else []
     )

@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from okrledger.infra.rate_limit import scheme_of
+
 CONFIG_FILE_VARIABLE = "OKRLEDGER_CONFIG"
 
 
@@ -155,15 +157,28 @@ class Settings(BaseSettings):
         default=6000,
         ge=0,
         validation_alias="OKRLEDGER_TENANT_MUTATIONS_PER_MINUTE",
-        description="GraphQL mutations a tenant may run per minute in one server process "
-        "(bursts up to a tenth of it); 0 turns the limit off.",
+        description="GraphQL mutations (each mutation field of a document counts) a tenant "
+        "may run per minute, over HTTP and WebSocket alike; 0 turns the limit off.",
     )
     token_mutations_per_minute: int = Field(
         default=1200,
         ge=0,
         validation_alias="OKRLEDGER_TOKEN_MUTATIONS_PER_MINUTE",
-        description="GraphQL mutations one caller (tenant and subject) may run per minute in "
-        "one server process; 0 turns the limit off.",
+        description="GraphQL mutations (each mutation field counts) one caller (tenant and "
+        "subject) may run per minute; 0 turns the limit off.",
+    )
+    tenant_query_cost_per_minute: int = Field(
+        default=2_000_000,
+        ge=0,
+        validation_alias="OKRLEDGER_TENANT_QUERY_COST_PER_MINUTE",
+        description="The total cost (extensions.cost) of the queries a tenant may run per "
+        "minute; answers from the response cache are free; 0 turns the limit off.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        validation_alias="OKRLEDGER_RATE_LIMIT_STORAGE",
+        description="Where rate-limit budgets are counted: memory:// (each process its own) "
+        "or redis://host:port/db (every process sharing one budget).",
     )
 
     webhook_allowed_networks: str = Field(
@@ -237,6 +252,13 @@ class Settings(BaseSettings):
         validation_alias="OKRLEDGER_MAX_REQUEST_BYTES",
         description="Larger GraphQL request bodies are refused with 413.",
     )
+    max_response_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=0,
+        validation_alias="OKRLEDGER_MAX_RESPONSE_BYTES",
+        description="A GraphQL answer larger than this (its JSON) is replaced by the error "
+        "RESPONSE_TOO_LARGE; 0 turns the limit off.",
+    )
 
     subscriber_max_lag: int = Field(
         default=10_000,
@@ -293,6 +315,13 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, validation_alias="OKRLEDGER_GRAPHQL_MAX_DEPTH")
     graphql_max_aliases: int = Field(default=30, validation_alias="OKRLEDGER_GRAPHQL_MAX_ALIASES")
     graphql_max_tokens: int = Field(default=5000, validation_alias="OKRLEDGER_GRAPHQL_MAX_TOKENS")
+    graphql_max_cost: int = Field(
+        default=100_000,
+        ge=1,
+        validation_alias="OKRLEDGER_GRAPHQL_MAX_COST",
+        description="Documents costing more (each field 1, lists times their first) are "
+        "refused before they run with QUERY_TOO_COMPLEX.",
+    )
 
     @field_validator("otel_traces_exporter")
     @classmethod
@@ -300,6 +329,12 @@ class Settings(BaseSettings):
         if value is not None and value.strip().lower() not in TRACE_EXPORTERS:
             raise ValueError(f"must be one of {', '.join(sorted(TRACE_EXPORTERS))}")
         return None if value is None else value.strip().lower()
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        scheme_of(value)  # raises a ValueError naming the accepted forms
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -5,7 +5,9 @@ schema validation; NEGATIVE: each breaks it once), with hostile scalars (NaN, in
 1e309, year 9999, NUL, RTL, malformed ids) and ids of the tenant's own objects, and they go
 over real HTTP with a real editor or admin token. Every answer is below 500, leaks no
 internals and carries only typed errors; a request that ran no command leaves the tenant's
-log head where it was. Derandomized, so CI replays the same operations every run.
+log head where it was. Queries are also sent rewritten into named fragments, each spread
+once or more (chains of multiplying fragments are in test_graphql_cost.py). Derandomized,
+so CI replays the same operations every run.
 """
 
 from __future__ import annotations
@@ -116,6 +118,65 @@ MUTATION_FIELDS = sorted(PARSED.mutation_type.fields)
 
 def operations(generate: Generator, mode: Mode, **options: Any) -> st.SearchStrategy[str]:
     return generate(PARSED, custom_scalars=SCALARS, print_ast=with_typenames, mode=mode, **options)
+
+
+def fragmented(document: graphql.DocumentNode, spreads: int) -> str:
+    """The same operations with every selection of an object moved into a named fragment,
+    spread `spreads` times where the selection was (spreads of one fragment merge)."""
+    fragments: list[graphql.FragmentDefinitionNode] = []
+
+    def rewrite(
+        selection_set: graphql.SelectionSetNode, parent: graphql.GraphQLNamedType
+    ) -> graphql.SelectionSetNode:
+        rewritten: list[graphql.SelectionNode] = []
+        for selection in selection_set.selections:
+            if isinstance(selection, graphql.FieldNode) and selection.selection_set:
+                assert isinstance(parent, graphql.GraphQLObjectType | graphql.GraphQLInterfaceType)
+                inner = graphql.get_named_type(parent.fields[selection.name.value].type)
+                name = graphql.NameNode(value=f"F{len(fragments)}")
+                fragments.append(
+                    graphql.FragmentDefinitionNode(
+                        name=name,
+                        type_condition=graphql.NamedTypeNode(
+                            name=graphql.NameNode(value=inner.name)
+                        ),
+                        selection_set=rewrite(selection.selection_set, inner),
+                    )
+                )
+                spread = graphql.FragmentSpreadNode(name=name)
+                selection = replace(
+                    selection,
+                    selection_set=graphql.SelectionSetNode(selections=(spread,) * spreads),
+                )
+            elif isinstance(selection, graphql.InlineFragmentNode):
+                condition = selection.type_condition
+                inner = parent if condition is None else PARSED.get_type(condition.name.value)
+                assert inner is not None
+                selection = replace(
+                    selection, selection_set=rewrite(selection.selection_set, inner)
+                )
+            rewritten.append(selection)
+        return graphql.SelectionSetNode(selections=tuple(rewritten))
+
+    definitions: list[graphql.DefinitionNode] = []
+    for definition in document.definitions:
+        if isinstance(definition, graphql.OperationDefinitionNode):
+            root = PARSED.get_root_type(definition.operation)
+            assert root is not None
+            definition = replace(definition, selection_set=rewrite(definition.selection_set, root))
+        definitions.append(definition)
+    return graphql.print_ast(graphql.DocumentNode(definitions=(*definitions, *fragments)))
+
+
+def fragment_heavy_queries() -> st.SearchStrategy[str]:
+    return st.integers(1, 3).flatmap(
+        lambda spreads: queries(
+            PARSED,
+            custom_scalars=SCALARS,
+            print_ast=lambda document: fragmented(document, spreads),
+            mode=Mode.POSITIVE,
+        )
+    )
 
 
 def single_mutations(mode: Mode) -> st.SearchStrategy[str]:
@@ -247,3 +308,15 @@ async def test_invalid_generated_queries_are_refused_with_typed_errors(
     body = await send(client, database, seeded, Role.EDITOR, document)
 
     assert body.get("errors"), (document, body)
+
+
+@budget(40)
+@given(document=fragment_heavy_queries())
+async def test_generated_queries_spread_through_fragments_answer_safely(
+    client: ApiClient, database: Database, seeded: str, document: str
+) -> None:
+    before = await head_of(database, seeded)
+
+    await send(client, database, seeded, Role.ADMIN, document)
+
+    assert await head_of(database, seeded) == before
