@@ -22,6 +22,13 @@ from okrledger.services.handling import Handler
 from okrledger.services.ports import CommandContext
 
 
+class NoneOpen:
+    """A cycle with no open objectives to settle (the refusal comes before any settling)."""
+
+    async def open_in(self, tenant_id: str, cycle_id: uuid.UUID) -> list[uuid.UUID]:
+        return []
+
+
 @pytest.fixture
 def handler(store: PostgresEventStore) -> Handler:
     return Handler(store)
@@ -211,4 +218,6 @@ async def test_an_id_used_for_another_kind_of_change_is_refused_even_without_fin
     )
 
     with pytest.raises(IdempotencyKeyReused):
-        await cycles.close_cycle(cycles.CloseCycle(cycle_id), unbound(tenant, "x"), handler)
+        await cycles.close_cycle(
+            cycles.CloseCycle(cycle_id), unbound(tenant, "x"), handler, NoneOpen()
+        )

@@ -129,7 +129,7 @@ async def test_an_alignment_waits_for_another_process_holding_the_turn_without_a
     try:
         holding = other.transaction()
         await holding.start()
-        key = f"{tenant}:{objectives.ALIGNMENT}"
+        key = f"{tenant}:{cycles.ALIGNMENT}"
         await other.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 
         # When an alignment arrives here, it waits
@@ -160,7 +160,7 @@ async def test_an_alignment_whose_turn_does_not_come_in_time_is_unavailable_and_
     other = await asyncpg.connect(owner_dsn)
     try:
         async with other.transaction():
-            key = f"{tenant}:{objectives.ALIGNMENT}"
+            key = f"{tenant}:{cycles.ALIGNMENT}"
             await other.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
             cmd = objectives.AlignObjective(child, parent)
             with pytest.raises(Unavailable):
