@@ -12,19 +12,14 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 
 from okrledger.infra.db import Database, app_dsn
 from okrledger.infra.embedded_pg import EmbeddedPostgres
 from okrledger.infra.event_store import PostgresEventStore
 from okrledger.infra.migrations.runner import migrate
-
-
-def _with_database(dsn: str, database: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
+from tests.databases import empty_database
 
 
 @pytest.fixture(scope="session")
@@ -44,20 +39,9 @@ def server_dsn() -> Iterator[str]:
 @pytest.fixture(scope="session")
 async def owner_dsn(server_dsn: str) -> AsyncIterator[str]:
     """A fresh database for this session, migrated, as its owner."""
-    name = f"okrledger_test_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    dsn = _with_database(server_dsn, name)
-    await migrate(dsn)
-    yield dsn
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with empty_database(server_dsn, "okrledger_test") as dsn:
+        await migrate(dsn)
+        yield dsn
 
 
 @pytest.fixture(scope="session")

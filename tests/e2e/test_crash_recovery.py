@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -26,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from okrledger.infra.embedded_pg import EmbeddedPostgres
 from okrledger.infra.outbox import PUBLIC_BY_EVENT_TYPE
 from okrledger.services.identity import Role
+from tests.databases import empty_database
 from tests.e2e.command_load import (
     ACK,
     UNKNOWN,
@@ -54,18 +54,8 @@ RECOVERY_SECONDS = 5.0
 @pytest.fixture
 async def private_database(server_dsn: str) -> AsyncIterator[str]:
     """A database of its own (the server migrates it), dropped afterwards."""
-    name = f"okrledger_crash_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield urlunsplit(urlsplit(server_dsn)._replace(path=f"/{name}"))
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with empty_database(server_dsn, "okrledger_crash") as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -7,14 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from subprocess import PIPE
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
+
+from tests.databases import empty_database
 
 OKRLEDGER = [sys.executable, "-c", "from okrledger.infra.cli import main; main()"]
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=5"
@@ -52,18 +51,8 @@ def write(path: Path, text: str) -> None:
 @pytest.fixture
 async def unmigrated_dsn(server_dsn: str) -> AsyncIterator[str]:
     """A database on the same server that was never migrated."""
-    name = f"okrledger_empty_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield urlunsplit(urlsplit(server_dsn)._replace(path=f"/{name}"))
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with empty_database(server_dsn, "okrledger_empty") as dsn:
+        yield dsn
 
 
 @pytest.mark.parametrize(
