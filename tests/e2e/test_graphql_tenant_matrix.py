@@ -128,6 +128,7 @@ def mutations(t: Theirs) -> dict[str, tuple[dict[str, Any], bool]]:
         "startCycle": ({"cycleId": t.cycle, "name": "Q", "startsOn": "2026-10-01",
                         "endsOn": "2026-12-31"}, False),
         "closeCycle": ({"cycleId": t.cycle}, True),
+        "reopenCycle": ({"cycleId": t.cycle, "reason": "Reopened by mistake"}, True),
         "setObjective": ({"cycleId": t.cycle, "title": "T", "owner": "me"}, True),
         "reviseObjective": ({"objectiveId": o, "title": "Mine now"}, True),
         "assignObjectiveOwner": ({"objectiveId": o, "owner": "me"}, True),

@@ -246,11 +246,15 @@ async def test_closing_settling_grading_and_reopening_rebuild_to_the_same_read_m
 
     assert await read_model_rows(owner_dsn, tenant, TABLES) == inline
     async with owner(owner_dsn, tenant) as live:
+        # The owner may be a superuser, whom Row-Level Security does not filter.
         statuses = await live.fetch(
-            "SELECT status FROM okr_objectives WHERE valid_to_position IS NULL"
+            "SELECT status FROM okr_objectives WHERE tenant_id = $1 AND valid_to_position IS NULL",
+            tenant,
         )
         settled = await live.fetchval(
-            "SELECT count(*) FROM change_log WHERE event_type = 'ObjectiveSettled'"
+            """SELECT count(*) FROM change_log
+               WHERE tenant_id = $1 AND event_type = 'ObjectiveSettled'""",
+            tenant,
         )
     assert [r["status"] for r in statuses] == ["CLOSED", "CLOSED"]
     assert settled == 3  # both at the first close, the one activated again at the second
